@@ -1,0 +1,65 @@
+/** Errors as data: a stable code, the exit code the CLI uses, a message a person can act on. */
+
+export type ErrorCode =
+  | 'usage'
+  | 'no-api-key'
+  | 'auth-rejected'
+  | 'forbidden'
+  | 'rate-limited'
+  | 'server-full'
+  | 'server-error'
+  | 'connect-failed'
+  | 'protocol'
+  | 'config-invalid'
+  | 'audio-device'
+  | 'audio-unavailable'
+  | 'input-file'
+  | 'output-file'
+  | 'tool'
+  | 'scenario-failed'
+  | 'interrupted'
+  | 'internal';
+
+/** One exit code per thing a user can hit (documented in README). */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  usage: 2,
+  'no-api-key': 3,
+  'auth-rejected': 4,
+  forbidden: 5,
+  'rate-limited': 6,
+  'server-full': 7,
+  'server-error': 8,
+  'connect-failed': 9,
+  protocol: 10,
+  'config-invalid': 11,
+  'audio-device': 12,
+  'audio-unavailable': 13,
+  'input-file': 14,
+  'output-file': 15,
+  tool: 16,
+  'scenario-failed': 17,
+  interrupted: 130,
+  internal: 70,
+};
+
+export class HydraError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  /** What to do about it, shown on a second line. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'HydraError';
+    this.code = code;
+    this.exitCode = EXIT_CODES[code];
+    this.hint = options.hint;
+  }
+}
+
+/** Any thrown value as a HydraError, keeping HydraErrors as they are. */
+export function toHydraError(error: unknown, fallback: ErrorCode = 'internal'): HydraError {
+  if (error instanceof HydraError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new HydraError(fallback, message, { cause: error });
+}

@@ -1,0 +1,35 @@
+/** Hydra model tags and their voice rosters (hydra-protocol §2.3, §0.2). Pure data. */
+
+export type ModelInfo = {
+  readonly voices: readonly string[];
+  readonly defaultVoice: string;
+  /** Set when the tag is deprecated: the tag to migrate to. */
+  readonly migrateTo?: string;
+  readonly note: string;
+};
+
+export const MODELS: Readonly<Record<string, ModelInfo>> = {
+  hydra: {
+    voices: ['wren', 'sloane', 'marlowe', 'reed', 'knox', 'tate'],
+    defaultVoice: 'wren',
+    migrateTo: 'hydra-v1.0',
+    note: 'original release (May 2026); deprecated since 2026-08-20, still served',
+  },
+  'hydra-v1.0': {
+    voices: ['vaughn', 'brooks', 'cole', 'hayes', 'pierce', 'sterling', 'ellis', 'lane', 'quinn', 'arden', 'rowan', 'blair', 'emery', 'sawyer'],
+    defaultVoice: 'sterling',
+    note: 'served, not deprecated',
+  },
+  'hydra-v1.1': {
+    voices: ['zoe', 'maya', 'elena', 'ivy', 'grace', 'alex', 'aria', 'leo', 'sam', 'kai'],
+    defaultVoice: 'sterling',
+    note: 'current release',
+  },
+};
+
+export const DEFAULT_MODEL = 'hydra';
+
+/** The roster for a model tag, or undefined for a tag hydra-chat does not know. */
+export function modelInfo(model: string): ModelInfo | undefined {
+  return Object.hasOwn(MODELS, model) ? MODELS[model] : undefined;
+}

@@ -1,0 +1,18 @@
+/** Keeps the API key out of everything a person or a file sees. */
+
+const KEY_IN_URL = /([?&](?:api_key|token|access_token)=)[^&#\s"']*/gi;
+const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
+
+const registered = new Set<string>();
+
+/** Remember a secret so that `redact` removes it wherever it shows up, not only in URLs. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 4) registered.add(secret);
+}
+
+/** The text with every known secret and every api_key query value replaced by `***`. */
+export function redact(text: string): string {
+  let out = text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***');
+  for (const secret of registered) out = out.split(secret).join('***');
+  return out;
+}
