@@ -47,13 +47,16 @@ export class HydraError extends Error {
   readonly exitCode: number;
   /** What to do about it, shown on a second line. */
   readonly hint: string | undefined;
+  /** For rate limits: how long the server asked us to wait. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'HydraError';
     this.code = code;
     this.exitCode = EXIT_CODES[code];
     this.hint = options.hint;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

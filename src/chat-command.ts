@@ -1,0 +1,198 @@
+/**
+ * The default command: turn CLI options into a running chat — pick the audio source and sink,
+ * start the in-process simulator for --mock, print events, and map the ending to an exit code.
+ */
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { AudioSink, AudioSource } from './audio/types.js';
+import { runChat, type ChatEvent, type ChatOutcome } from './chat.js';
+import { HydraError } from './errors.js';
+import { DEFAULT_MODEL, modelInfo } from './models.js';
+import type { SessionConfig } from './protocol.js';
+import { registerSecret } from './redact.js';
+import { renderEvent } from './ui/render.js';
+import type { Output } from './ui/output.js';
+
+/** Default endpoint (hydra-protocol §1.1). */
+export const DEFAULT_URL = 'wss://api.smallest.ai/waves/v1/s2s';
+
+export type ChatCommandOptions = {
+  voice?: string;
+  model?: string;
+  prompt?: string;
+  promptFile?: string;
+  greet?: boolean;
+  url?: string;
+  apiKey?: string;
+  mock?: boolean;
+  input?: string;
+  output?: string;
+  json?: boolean;
+  verbose?: boolean;
+  frameMs?: number;
+  trailingSilenceMs?: number;
+  maxRetries?: number;
+};
+
+export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[] };
+
+/** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
+export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
+  const { out, env, signal } = context;
+  const model = options.model ?? DEFAULT_MODEL;
+  const session = await sessionConfig(options, model, out);
+  const frameMs = options.frameMs ?? 20;
+  if (!Number.isInteger(frameMs) || frameMs < 20 || frameMs > 40) {
+    throw new HydraError('usage', `--frame-ms must be a whole number from 20 to 40 (got ${options.frameMs})`);
+  }
+
+  let apiKey = options.apiKey ?? env.SMALLEST_API_KEY ?? '';
+  if (options.apiKey !== undefined) {
+    out.line(out.chalk.yellow('warning: --api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable'));
+  }
+  let url = options.url ?? DEFAULT_URL;
+  let stopSimulator: (() => Promise<void>) | null = null;
+  if (options.mock) {
+    const { createSimulator } = await import('./mock/server.js');
+    const simulator = await createSimulator({ profile: 'aug-2026' });
+    url = simulator.url;
+    apiKey = apiKey || 'mock-key';
+    stopSimulator = () => simulator.close();
+    out.line(out.chalk.dim(`using the built-in Hydra simulator at ${simulator.url} (--mock)`));
+  } else if (apiKey === '') {
+    throw new HydraError('no-api-key', 'no API key: set SMALLEST_API_KEY (or pass --api-key)', {
+      hint: 'to try hydra-chat offline, run it with --mock (the built-in simulator)',
+    });
+  }
+  registerSecret(apiKey);
+  warnPlainText(url, apiKey, options.mock === true, out);
+
+  try {
+    const source = await openSource(options, frameMs);
+    const outcome = await runChat({
+      url,
+      model,
+      apiKey,
+      session,
+      source: source.source,
+      openSink: (rate) => openSink(options, rate, out),
+      ...(options.output === undefined ? {} : { outputPath: options.output }),
+      ...(source.ended === undefined
+        ? {}
+        : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? 2000 } }),
+      observe: observer(out, model, options.verbose === true),
+      signal,
+      logAudioFrames: options.json === true,
+      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+    });
+    return report(outcome, out);
+  } finally {
+    await stopSimulator?.();
+  }
+}
+
+async function sessionConfig(options: ChatCommandOptions, model: string, out: Output): Promise<SessionConfig> {
+  const info = modelInfo(model);
+  if (!info) out.line(out.chalk.yellow(`warning: unknown model "${model}"; known: hydra, hydra-v1.0, hydra-v1.1 (sent anyway)`));
+  const voice = options.voice ?? info?.defaultVoice;
+  if (options.voice !== undefined && info && !info.voices.includes(options.voice)) {
+    out.line(out.chalk.yellow(`warning: "${options.voice}" is not a ${model} voice; valid: ${info.voices.join(', ')} (sent anyway)`));
+  }
+  let instructions = options.prompt;
+  if (options.promptFile !== undefined) {
+    try {
+      instructions = (await readFile(options.promptFile, 'utf8')).trim();
+    } catch (error) {
+      throw new HydraError('usage', `cannot read --prompt-file ${options.promptFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  return {
+    ...(instructions === undefined ? {} : { instructions }),
+    ...(voice === undefined ? {} : { voice }),
+    generate_initial_response: options.greet === true,
+  };
+}
+
+async function openSource(options: ChatCommandOptions, frameMs: number): Promise<{ source: AudioSource; ended?: Promise<void> }> {
+  if (options.input !== undefined) {
+    const { createFileSource } = await import('./audio/file-source.js');
+    const source = await createFileSource(options.input, { frameMs });
+    return { source, ended: source.ended };
+  }
+  const { openMicrophone } = await import('./audio/live.js');
+  return { source: await openMicrophone({ frameMs }) };
+}
+
+async function openSink(options: ChatCommandOptions, rate: number, out: Output): Promise<AudioSink> {
+  const { createClockSink } = await import('./audio/clock-sink.js');
+  if (options.output !== undefined) return createClockSink(rate);
+  try {
+    const { openSpeaker } = await import('./audio/live.js');
+    return await openSpeaker({ sampleRate: rate });
+  } catch (error) {
+    if (options.input === undefined) throw error;
+    // A file-driven run still works without a sound card; say what the user is missing.
+    const reason = error instanceof HydraError ? error.message : String(error);
+    out.line(out.chalk.yellow(`warning: no speaker (${reason}); the reply is not played — use --output reply.wav to keep it`));
+    return createClockSink(rate);
+  }
+}
+
+function observer(out: Output, model: string, verbose: boolean): (event: ChatEvent) => void {
+  const startedAt = performance.now();
+  return (event) => {
+    if (out.jsonMode) {
+      out.json(jsonEvent(event, performance.now() - startedAt));
+      return;
+    }
+    const line = renderEvent(event, { chalk: out.chalk, verbose, model });
+    if (line !== null) out.line(line);
+  };
+}
+
+/** The NDJSON shape of a chat event: frames as they crossed the wire (audio elided), the rest as facts. */
+export function jsonEvent(event: ChatEvent, tMs: number): Record<string, unknown> {
+  const t = Math.round(tMs * 10) / 10;
+  switch (event.type) {
+    case 'frame':
+      return { t, dir: event.direction, frame: event.frame };
+    case 'connection': {
+      const { detail } = event;
+      if (detail.status === 'retrying') {
+        return { t, event: 'retrying', why: detail.why, in_ms: detail.inMs, attempt: detail.attempt, error: detail.error.message };
+      }
+      return { t, event: detail.status, ...detail };
+    }
+    case 'note':
+      return { t, event: 'note', ...event.note };
+    case 'metric':
+      return { t, event: 'turn', turn: event.turn, ...event.metric };
+    case 'played':
+      return { t, event: 'playback', ...event };
+  }
+}
+
+function warnPlainText(url: string, apiKey: string, mock: boolean, out: Output): void {
+  if (mock || apiKey === '') return;
+  const parsed = new URL(url);
+  const loopback = ['localhost', '127.0.0.1', '[::1]', '::1'].includes(parsed.hostname);
+  if (parsed.protocol === 'ws:' && !loopback) {
+    out.line(out.chalk.yellow(`warning: ${parsed.host} is reached over plain ws://, so the API key travels unencrypted; use wss://`));
+  }
+}
+
+function report(outcome: ChatOutcome, out: Output): number {
+  out.json({ event: 'end', reason: outcome.reason, session_id: outcome.sessionId, turns: outcome.turns, ...(outcome.reason === 'error' ? { code: outcome.error.code, message: outcome.error.message } : {}) });
+  switch (outcome.reason) {
+    case 'input-finished':
+    case 'user-quit':
+      out.line(out.chalk.dim(`done · ${outcome.turns} turn(s)`));
+      return 0;
+    case 'server-closed':
+      out.line(out.chalk.dim('the server ended the session (idle timeout or normal close)'));
+      return 0;
+    case 'error':
+      out.error(outcome.error.message, outcome.error.hint);
+      return outcome.error.exitCode;
+  }
+}

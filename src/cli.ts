@@ -1,0 +1,126 @@
+/**
+ * The command line. The only module that reads argv and env, handles signals and exits.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runChatCommand, DEFAULT_URL, type ChatCommandOptions } from './chat-command.js';
+import { HydraError, toHydraError } from './errors.js';
+import { MODELS } from './models.js';
+import { redact } from './redact.js';
+import { createOutput, wantsColor, type Output } from './ui/output.js';
+
+function integer(name: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return parsed;
+  };
+}
+
+/** Builds the program; `main` runs it. Exported for tests. */
+export function buildProgram(context: { output: () => Output; signal: AbortSignal; setExit: (code: number) => void }): Command {
+  const program = new Command('hydra-chat')
+    .description("Talk to Hydra, Smallest AI's speech-to-speech model, from the terminal.")
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run hydra-chat --help for usage)')
+    .addOption(new Option('--voice <name>', 'voice (hydra: wren, sloane, marlowe, reed, knox, tate)').default(undefined, 'the model default, wren'))
+    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')})`).default('hydra'))
+    .option('--prompt <text>', 'instructions (system prompt) for the agent')
+    .option('--prompt-file <file>', 'read the instructions from a file')
+    .option('--greet', 'the model speaks first (generate_initial_response)')
+    .option('--url <ws-url>', 'Hydra endpoint', DEFAULT_URL)
+    .option('--api-key <key>', 'API key (prefer the SMALLEST_API_KEY environment variable)')
+    .option('--mock', 'talk to the built-in offline Hydra simulator instead of the service')
+    .option('--input <wav>', 'speak this WAV file instead of the microphone (any rate/channels), then exit once the reply has played')
+    .option('--output <wav>', "write the model's audio, as received, to this WAV (at the server's rate) instead of playing it")
+    .option('--json', 'NDJSON on stdout: every frame both ways (audio elided) and hydra-chat events')
+    .option('--frame-ms <ms>', 'microphone frame length, 20-40 ms', integer('--frame-ms'), 20)
+    .option('--trailing-silence <ms>', 'with --input: silence sent after the file so the turn can end', integer('--trailing-silence'), 2000)
+    .option('--max-retries <n>', 'reconnect attempts after a drop or server_full', integer('--max-retries'), 8)
+    .option('--verbose', 'show every frame type with timing')
+    .option('--quiet', 'print only errors')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .addHelpText(
+      'after',
+      `
+Try the following:
+  $ hydra-chat --mock --input test/fixtures/hello-16k.wav --output reply.wav
+  $ SMALLEST_API_KEY=... hydra-chat --voice reed
+  $ hydra-chat simulate --port 8765`,
+    )
+    .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }) => {
+      const code = await runChatCommand(
+        { ...options, trailingSilenceMs: options.trailingSilence ?? 2000 },
+        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv },
+      );
+      context.setExit(code);
+    });
+
+  program
+    .command('voices')
+    .description('list the voices of each model')
+    .action(() => {
+      const out = context.output();
+      for (const [tag, info] of Object.entries(MODELS)) {
+        out.line(`${out.chalk.bold(tag)}  ${out.chalk.dim(info.note)}`);
+        out.line(`  ${info.voices.map((voice) => (voice === info.defaultVoice ? `${voice} (default)` : voice)).join(', ')}`);
+      }
+    });
+  return program;
+}
+
+const VERSION = '0.1.0';
+
+/** Entry point: parse, run, print errors as one or two lines, exit with the documented code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  let exitCode = 0;
+  let output: Output | null = null;
+  const getOutput = (): Output => {
+    if (output) return output;
+    const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean }>();
+    output = createOutput({
+      stdout: process.stdout,
+      stderr: process.stderr,
+      json: opts.json === true,
+      color: wantsColor(opts.json ? process.stderr : process.stdout, process.env, opts.color),
+      quiet: opts.quiet === true,
+    });
+    return output;
+  };
+  const program = buildProgram({ output: getOutput, signal: controller.signal, setExit: (code) => (exitCode = code) });
+  program.exitOverride();
+  program.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(130); // a second Ctrl-C means now
+    if (signal !== 'SIGINT') exitCode = 128 + (signal === 'SIGTERM' ? 15 : 1);
+    controller.abort();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const hydraError = toHydraError(error);
+    getOutput().error(hydraError.message, hydraError.hint);
+    return hydraError.exitCode;
+  } finally {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
+  }
+  return exitCode;
+}
+
+/** What bin/hydra-chat.js runs: main() with crash handling and a bounded exit. */
+export async function run(): Promise<void> {
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(redact(`error: internal error: ${error instanceof Error ? error.message : String(error)}\n`));
+    process.exit(new HydraError('internal', '').exitCode);
+  });
+  const code = await main(process.argv);
+  process.exitCode = code;
+  // Sockets and timers are closed by now; a stuck native handle must not keep a finished run alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+}

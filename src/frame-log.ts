@@ -1,0 +1,28 @@
+/** Frames as they go into --json, transcript.jsonl and --verbose: audio elided, secrets redacted. Pure. */
+import type { Decoded } from './protocol.js';
+
+export type LoggedFrame = Record<string, unknown>;
+
+/** A copy of the frame with base64 audio replaced by its decoded size. */
+export function elideAudio(frame: Record<string, unknown>): LoggedFrame {
+  const out: LoggedFrame = { ...frame };
+  for (const key of ['audio', 'delta'] as const) {
+    const value = out[key];
+    if (typeof value === 'string' && (key === 'audio' || frame.type === 'response.output_audio.delta')) {
+      out[key] = `<${Math.floor((value.length * 3) / 4)} bytes>`;
+    }
+  }
+  return out;
+}
+
+/** What an inbound frame looked like, for logs: the event, the unknown frame, or the problem. */
+export function describeInbound(decoded: Decoded<Record<string, unknown>>): LoggedFrame {
+  switch (decoded.kind) {
+    case 'event':
+      return elideAudio(decoded.event);
+    case 'unknown':
+      return elideAudio(decoded.raw);
+    case 'invalid':
+      return { type: decoded.type ?? '(invalid)', invalid: decoded.problem };
+  }
+}

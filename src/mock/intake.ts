@@ -1,0 +1,74 @@
+/**
+ * Reads one client text frame the way the simulator's server does: strictly, through
+ * `decodeClientFrame`, with the documented leniencies (hydra-protocol §2.2, §2.6, §10.7–10.10, §10.23).
+ */
+import { CLIENT_EVENT_TYPES, ClientEvent, decodeClientFrame, type SessionConfig } from '../protocol.js';
+import { errorFrame } from './frames.js';
+import type { ServerEventOf } from '../protocol.js';
+
+/** A frame the session should act on, or the error to answer with. */
+export type Intake =
+  | { kind: 'event'; event: ClientEvent; raw: Record<string, unknown> }
+  | { kind: 'error'; frame: ServerEventOf<'error'>; raw?: Record<string, unknown> };
+
+const CONFIG_KEYS: readonly (keyof SessionConfig)[] = ['instructions', 'voice', 'tools', 'generate_initial_response'];
+/** session.update keys that exist but are frozen at the handshake (§2.6): ignored, never echoed (§10.23). */
+const FROZEN_KEYS = ['instructions', 'voice', 'generate_initial_response', 'input_audio_format', 'input_audio_sample_rate', 'output_audio_format', 'output_audio_sample_rate'];
+
+/** Minimum append size, from the documented example "audio frame too small (40 bytes, need 320)" (§3.1, §10.10). */
+export const MIN_AUDIO_BYTES = 320;
+
+/** Parse, then validate. Never throws. */
+export function readClientFrame(text: string): Intake {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'error', frame: errorFrame('invalid_frame', 'frame is not valid JSON') }; // §10.8
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'error', frame: errorFrame('invalid_request_error', 'frame must be a JSON object with a string "type"', { param: 'type' }) };
+  }
+  const raw = value as Record<string, unknown>;
+  const eventId = typeof raw.event_id === 'string' ? raw.event_id : undefined;
+  if (typeof raw.type !== 'string') {
+    return { kind: 'error', raw, frame: errorFrame('invalid_request_error', 'missing string field "type"', { param: 'type', eventId }) };
+  }
+  const lenient = withoutTolerated(raw);
+  const decoded = decodeClientFrame(JSON.stringify(lenient));
+  if (decoded.kind === 'event') return { kind: 'event', event: decoded.event, raw };
+  if (decoded.kind === 'invalid' && !(CLIENT_EVENT_TYPES as readonly string[]).includes(raw.type)) {
+    return { kind: 'error', raw, frame: errorFrame('invalid_frame', `unknown event type "${raw.type}"`, { param: 'type', eventId }) }; // §10.7
+  }
+  const result = ClientEvent.safeParse(lenient);
+  const issues = result.success ? [] : result.error.issues;
+  const problem = decoded.kind === 'invalid' ? decoded.problem : 'invalid frame';
+  const first = issues[0];
+  const param = first ? [raw.type, ...first.path.map(String), ...(first.code === 'unrecognized_keys' ? [first.keys[0] ?? ''] : [])].join('.') : undefined;
+  // §6.2: unknown keys are rejected as invalid_frame (documented for session.update); wrong types are invalid_request_error.
+  const code = issues.length > 0 && issues.every((issue) => issue.code === 'unrecognized_keys') ? 'invalid_frame' : 'invalid_request_error';
+  return { kind: 'error', raw, frame: errorFrame(code, `${raw.type}: ${problem}`, { ...(param ? { param } : {}), eventId }) };
+}
+
+/** Drops what the real server ignores: unknown keys inside session.configure (§2.2), frozen keys in session.update (§10.23). */
+function withoutTolerated(raw: Record<string, unknown>): Record<string, unknown> {
+  const session = raw.session;
+  if (typeof session !== 'object' || session === null || Array.isArray(session)) return raw;
+  const entries = Object.entries(session as Record<string, unknown>);
+  if (raw.type === 'session.configure') {
+    return { ...raw, session: Object.fromEntries(entries.filter(([key]) => (CONFIG_KEYS as string[]).includes(key))) };
+  }
+  if (raw.type === 'session.update') {
+    return { ...raw, session: Object.fromEntries(entries.filter(([key]) => !FROZEN_KEYS.includes(key))) };
+  }
+  return raw;
+}
+
+/** §10.10: bad base64, odd length or < 320 bytes → the reason; otherwise the PCM. */
+export function decodeAppendAudio(audio: string): { pcm: Buffer } | { problem: string } {
+  if (audio.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(audio)) return { problem: 'audio is not valid base64' };
+  const pcm = Buffer.from(audio, 'base64');
+  if (pcm.length % 2 !== 0) return { problem: `audio is not PCM16 (${pcm.length} bytes is an odd length)` };
+  if (pcm.length < MIN_AUDIO_BYTES) return { problem: `audio frame too small (${pcm.length} bytes, need ${MIN_AUDIO_BYTES})` };
+  return { pcm };
+}

@@ -1,0 +1,51 @@
+/**
+ * Where user-facing text goes. Plain lines for people (stderr when --json owns stdout), NDJSON for
+ * scripts. Everything passes through `redact`, so the API key cannot reach the screen or a pipe.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { redact } from '../redact.js';
+
+export type Writable = { write(text: string): unknown; isTTY?: boolean };
+
+export type Output = {
+  readonly chalk: ChalkInstance;
+  /** A line for the person. */
+  line(text: string): void;
+  /** A machine-readable event (only with --json). */
+  json(event: Record<string, unknown>): void;
+  /** An error a person can act on: what happened, then what to do. */
+  error(message: string, hint?: string): void;
+  readonly jsonMode: boolean;
+};
+
+export type OutputOptions = { stdout: Writable; stderr: Writable; json: boolean; color: boolean; quiet: boolean };
+
+export function createOutput(options: OutputOptions): Output {
+  const human = options.json ? options.stderr : options.stdout;
+  const chalk = new Chalk({ level: options.color ? 1 : 0 });
+  return {
+    chalk,
+    jsonMode: options.json,
+    line(text) {
+      if (options.quiet || options.json) return;
+      human.write(redact(text) + '\n');
+    },
+    json(event) {
+      if (!options.json) return;
+      options.stdout.write(redact(JSON.stringify(event)) + '\n');
+    },
+    error(message, hint) {
+      const lines = [chalk.red(`error: ${message}`)];
+      if (hint) lines.push(chalk.dim(hint));
+      options.stderr.write(redact(lines.join('\n')) + '\n');
+    },
+  };
+}
+
+/** Colour is on for a TTY unless NO_COLOR is set or --no-color was given. */
+export function wantsColor(stream: Writable, env: NodeJS.ProcessEnv, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true;
+}

@@ -1,0 +1,195 @@
+/**
+ * The real client against the real simulator over a real socket. Audio comes from WAV fixtures
+ * paced at real time; the reply goes to a clock sink (plays at real time, no device).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClockSink } from '../src/audio/clock-sink.js';
+import { pcmSource } from '../src/audio/file-source.js';
+import { readWav, readWavMono16k } from '../src/audio/wav.js';
+import { runChat, type ChatEvent, type ChatOptions, type ToolRunner } from '../src/chat.js';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
+import type { ClientEvent } from '../src/protocol.js';
+
+let hello: Buffer;
+let dir: string;
+const simulators: Simulator[] = [];
+
+beforeAll(async () => {
+  hello = await readWavMono16k('test/fixtures/hello-16k.wav');
+  dir = await mkdtemp(join(tmpdir(), 'hydra-chat-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await Promise.all(simulators.splice(0).map((sim) => sim.close()));
+});
+
+async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = await createSimulator({ responseDelayMs: 50, ...options });
+  simulators.push(sim);
+  return sim;
+}
+
+const silence = (ms: number): Buffer => Buffer.alloc(Math.round((ms / 1000) * 16000) * 2);
+
+/** A chat over PCM already in memory that ends by itself once the reply has played. */
+function chatOver(sim: Simulator, pcm: Buffer, extra: Partial<ChatOptions> = {}) {
+  const events: ChatEvent[] = [];
+  const source = pcmSource(pcm, { frameMs: 20 });
+  const controller = new AbortController();
+  const done = runChat({
+    url: sim.url,
+    model: 'hydra',
+    apiKey: 'test-key',
+    session: { voice: 'wren', generate_initial_response: false },
+    source,
+    openSink: async (rate) => createClockSink(rate),
+    endAfterInput: { inputEnded: source.ended, trailingSilenceMs: 1200 },
+    observe: (event) => events.push(event),
+    signal: AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]),
+    maxRetries: 4,
+    ...extra,
+  });
+  return { events, done, controller };
+}
+
+function clientFrames(sim: Simulator): ClientEvent[] {
+  const frames: ClientEvent[] = [];
+  sim.on('client-frame', (_id, event) => frames.push(event));
+  return frames;
+}
+
+const notes = (events: ChatEvent[]) => events.flatMap((e) => (e.type === 'note' ? [e.note] : []));
+
+describe('chat against the simulator', () => {
+  it('plays a greeting, sends exactly one session.configure and closes with 1000', async () => {
+    const sim = await simulator();
+    const frames = clientFrames(sim);
+    const closed = new Promise<number>((resolve) => sim.on('session-closed', (_id, code) => resolve(code)));
+    const output = join(dir, 'greeting.wav');
+    const { done, events } = chatOver(sim, silence(200), { session: { voice: 'reed', generate_initial_response: true }, outputPath: output });
+    const outcome = await done;
+    expect(outcome.reason).toBe('input-finished');
+    expect(frames.filter((f) => f.type === 'session.configure')).toHaveLength(1);
+    expect(frames.find((f) => f.type === 'session.configure')).toMatchObject({ session: { voice: 'reed', generate_initial_response: true } });
+    expect(notes(events).some((n) => n.kind === 'response-done' && n.status === 'completed')).toBe(true);
+    expect(await closed).toBe(1000);
+    const wav = await readWav(output);
+    expect(wav.sampleRate).toBe(48000);
+    expect(wav.pcm.length).toBeGreaterThan(48000); // more than half a second of greeting
+  });
+
+  it('answers an ordinary turn from a speech WAV and reports V2V', async () => {
+    const sim = await simulator();
+    const output = join(dir, 'turn.wav');
+    const { done, events } = chatOver(sim, Buffer.concat([silence(300), hello]), { outputPath: output });
+    expect((await done).reason).toBe('input-finished');
+    const metrics = events.flatMap((e) => (e.type === 'metric' ? [e.metric] : []));
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]!.kind).toBe('plain');
+    expect(metrics[0]!.v2vMs).toBeGreaterThanOrEqual(40);
+    const wav = await readWav(output);
+    expect(wav.sampleRate).toBe(48000);
+    // The simulator echoes the utterance: the reply is about as long as what we said.
+    const replyMs = (wav.pcm.length / 2 / 48000) * 1000;
+    expect(replyMs).toBeGreaterThan(((hello.length / 2 / 16000) * 1000) / 2);
+  });
+
+  it('barge-in flushes the queued reply and drops late deltas of the old response', async () => {
+    // Real-time delivery keeps the reply streaming while the user talks over it.
+    const sim = await simulator({ realtimeFactor: 1 });
+    const pcm = Buffer.concat([silence(200), hello, silence(900), hello]);
+    const { done, events } = chatOver(sim, pcm);
+    expect((await done).reason).toBe('input-finished');
+    const played = events.flatMap((e) => (e.type === 'played' ? [e] : []));
+    expect(played.some((p) => p.reason === 'speech-started')).toBe(true);
+    expect(notes(events).some((n) => n.kind === 'interrupted' && n.by === 'user')).toBe(true);
+    expect(notes(events).some((n) => n.kind === 'response-done' && n.status === 'cancelled')).toBe(true);
+  });
+
+  it('runs two parallel tool calls and sends one response.create for the turn', async () => {
+    const sim = await simulator({
+      rules: [{ turn: 1, calls: [{ name: 'get_weather', arguments: { city: 'Paris' } }, { name: 'lookup_order', arguments: { order_id: 'A17' } }] }],
+    });
+    const frames = clientFrames(sim);
+    const ran: string[] = [];
+    const tools: ToolRunner = {
+      declarations: () => [
+        { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        { type: 'function', name: 'lookup_order', parameters: { type: 'object', properties: { order_id: { type: 'string' } } } },
+      ],
+      run: async (name, args) => {
+        ran.push(`${name} ${args}`);
+        if (name === 'lookup_order') throw new Error('database down');
+        return { ok: true, output: JSON.stringify({ temp_c: 12 }), durationMs: 1 };
+      },
+    };
+    const { done, events } = chatOver(sim, Buffer.concat([silence(200), hello]), { tools });
+    expect((await done).reason).toBe('input-finished');
+    expect(ran.sort()).toEqual(['get_weather {"city":"Paris"}', 'lookup_order {"order_id":"A17"}']);
+    const outputs = frames.filter((f) => f.type === 'conversation.item.create');
+    expect(outputs).toHaveLength(2);
+    expect(JSON.stringify(outputs)).toContain('database down');
+    expect(frames.filter((f) => f.type === 'response.create')).toHaveLength(1);
+    const metric = events.find((e) => e.type === 'metric');
+    expect(metric?.type === 'metric' && metric.metric.kind).toBe('tool');
+  });
+
+  it('stops at once on HTTP 401 without retrying', async () => {
+    const sim = await simulator({ apiKey: 'the-right-key' });
+    const { done, events } = chatOver(sim, silence(100), { apiKey: 'a-wrong-key' });
+    const outcome = await done;
+    expect(outcome.reason === 'error' && outcome.error.code).toBe('auth-rejected');
+    expect(events.filter((e) => e.type === 'connection' && e.detail.status === 'connecting')).toHaveLength(1);
+  });
+
+  it('backs off on server_full + 1013 and then succeeds', async () => {
+    const sim = await simulator({ faults: { serverFullTimes: 2 } });
+    const { done, events } = chatOver(sim, silence(100), { session: { generate_initial_response: true } });
+    expect((await done).reason).toBe('input-finished');
+    const retries = events.flatMap((e) => (e.type === 'connection' && e.detail.status === 'retrying' ? [e.detail] : []));
+    expect(retries.map((r) => r.why)).toEqual(['server-full', 'server-full']);
+    expect(events.some((e) => e.type === 'connection' && e.detail.status === 'connected')).toBe(true);
+  });
+
+  it('keeps the session alive across a long silence with a short idle timeout', async () => {
+    const sim = await simulator({ idleTimeoutMs: 400 });
+    const closes: number[] = [];
+    sim.on('session-closed', (_id, code) => closes.push(code));
+    const { done } = chatOver(sim, silence(1500));
+    expect((await done).reason).toBe('input-finished');
+    expect(closes).toEqual([1000]); // our own close at the end, not an idle close before it
+  });
+
+  it('survives malformed and unknown frames and still completes a turn', async () => {
+    const sim = await simulator();
+    sim.on('client-frame', (_id, event) => {
+      if (event.type === 'session.configure') {
+        setImmediate(() => {
+          sim.inject('malformed-json');
+          sim.inject('unknown-event');
+          sim.inject('malformed-json');
+        });
+      }
+    });
+    const { done, events } = chatOver(sim, Buffer.concat([silence(300), hello]));
+    expect((await done).reason).toBe('input-finished');
+    const anomalies = notes(events).filter((n) => n.kind === 'anomaly');
+    expect(anomalies.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(anomalies.map((n) => n.kind === 'anomaly' && n.key)).size).toBe(anomalies.length); // each shown once
+    expect(events.some((e) => e.type === 'metric')).toBe(true);
+  });
+
+  it('reconnects and reconfigures after the socket drops mid-response', async () => {
+    const sim = await simulator({ faults: { dropAfterDeltas: 3 } });
+    const frames = clientFrames(sim);
+    const { done, events } = chatOver(sim, silence(600), { session: { voice: 'reed', generate_initial_response: true } });
+    expect((await done).reason).toBe('input-finished');
+    expect(events.filter((e) => e.type === 'connection' && e.detail.status === 'connected')).toHaveLength(2);
+    expect(frames.filter((f) => f.type === 'session.configure')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,107 @@
+/** decodeServerFrame on fixtures and on garbage: it never throws, and says what it found. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeClientFrame, decodeServerFrame, SERVER_EVENT_TYPES } from '../src/protocol.js';
+
+const fixturesDir = new URL('./fixtures/', import.meta.url);
+const fixtureFiles = readdirSync(fixturesDir).filter((name) => name.endsWith('.jsonl'));
+const fixtureLines = fixtureFiles.flatMap((name) =>
+  readFileSync(new URL(name, fixturesDir), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => ({ name, line })),
+);
+
+/** mulberry32: a small seeded PRNG so the fuzz sample is the same on every run. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WEIRD_VALUES: unknown[] = [null, 0, -1, 1.5, 1e308, '', 'x', true, [], {}, [1, 'a'], { nested: { deep: [null] } }, '\u0000', '__proto__'];
+
+function mutate(line: string, random: () => number): string {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const choice = Math.floor(random() * 7);
+  if (choice === 0) return line.slice(0, Math.floor(random() * line.length)); // truncated
+  if (choice === 1) {
+    const at = Math.floor(random() * line.length);
+    return line.slice(0, at) + pick(['"', '{', '}', ',', ':', '\\', '\u00ff', ']']) + line.slice(at + 1); // corrupted byte
+  }
+  const frame = JSON.parse(line) as Record<string, unknown>;
+  const keys = Object.keys(frame);
+  if (choice === 2) delete frame[pick(keys)]; // missing field
+  else if (choice === 3) frame[pick(keys)] = pick(WEIRD_VALUES); // wrong type
+  else if (choice === 4) frame.type = pick([...SERVER_EVENT_TYPES, 'response.new_thing', '', 'ERROR']); // retyped
+  else if (choice === 5) {
+    const nested = Object.values(frame).find((value) => typeof value === 'object' && value !== null) as Record<string, unknown> | undefined;
+    if (nested) nested[pick(Object.keys(nested).concat('extra'))] = pick(WEIRD_VALUES); // nested damage
+  } else return JSON.stringify(pick(WEIRD_VALUES)); // not an object at all
+  return JSON.stringify(frame);
+}
+
+describe('decodeServerFrame', () => {
+  it('finds the fixtures it is about to fuzz', () => {
+    expect(fixtureFiles).toEqual(expect.arrayContaining(['greeting.jsonl', 'user-turn.jsonl', 'tool-turn.jsonl', 'barge-in.jsonl', 'errors.jsonl', 'doc-examples.jsonl']));
+  });
+
+  it.each(fixtureFiles)('decodes every line of %s as a known event', (name) => {
+    for (const { line } of fixtureLines.filter((entry) => entry.name === name)) {
+      const decoded = decodeServerFrame(line);
+      expect(decoded.kind, line.slice(0, 120)).toBe('event');
+    }
+  });
+
+  it('never throws on 3000 mutated frames, and always explains an invalid one', () => {
+    const random = prng(20260523);
+    const kinds = { event: 0, unknown: 0, invalid: 0 };
+    for (let sample = 0; sample < 3000; sample++) {
+      const text = mutate(fixtureLines[Math.floor(random() * fixtureLines.length)]!.line, random);
+      const decoded = decodeServerFrame(text);
+      kinds[decoded.kind]++;
+      if (decoded.kind === 'invalid') expect(decoded.problem.length, text).toBeGreaterThan(0);
+      if (decoded.kind === 'unknown') expect(SERVER_EVENT_TYPES).not.toContain(decoded.type);
+    }
+    // the sample really exercises all three outcomes
+    expect(kinds.event).toBeGreaterThan(100);
+    expect(kinds.unknown).toBeGreaterThan(50);
+    expect(kinds.invalid).toBeGreaterThan(500);
+  });
+
+  it('keeps an unknown but well-formed type as kind unknown with its raw body', () => {
+    expect(decodeServerFrame('{"type":"response.output_text.delta","delta":"hi"}')).toEqual({
+      kind: 'unknown',
+      type: 'response.output_text.delta',
+      raw: { type: 'response.output_text.delta', delta: 'hi' },
+    });
+  });
+
+  it.each([
+    ['not JSON', '{"type":'],
+    ['an array', '[]'],
+    ['a number', '42'],
+    ['null', 'null'],
+    ['no type', '{"delta":"AAAA"}'],
+    ['a numeric type', '{"type":7}'],
+    ['a delta without response_id', '{"type":"response.output_audio.delta","delta":"AAAA"}'],
+    ['a response.done with an unknown status', '{"type":"response.done","response":{"id":"r","status":"paused"}}'],
+  ])('reports %s as invalid with a reason', (_name, text) => {
+    const decoded = decodeServerFrame(text);
+    expect(decoded.kind).toBe('invalid');
+    if (decoded.kind === 'invalid') expect(decoded.problem).toMatch(/\S/);
+  });
+});
+
+describe('decodeClientFrame (the simulator reads clients strictly)', () => {
+  it('rejects unknown keys and unknown types that the lenient server-side decoder would keep', () => {
+    expect(decodeClientFrame('{"type":"response.create","extra":1}').kind).toBe('invalid');
+    expect(decodeClientFrame('{"type":"input_audio_buffer.commit"}').kind).toBe('invalid');
+    expect(decodeClientFrame('{"type":"response.cancel","response_id":"resp_1"}').kind).toBe('event');
+  });
+});

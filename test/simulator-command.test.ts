@@ -1,0 +1,52 @@
+/** `hydra-chat simulate`: the stand-alone simulator command, driven through commander in-process. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { HydraError } from '../src/errors.js';
+import { runSimulateCommand, registerSimulateCommand } from '../src/mock/command.js';
+import { connectProbe } from '../src/mock/probe.js';
+
+function run(args: string[]): { line: Promise<string>; done: Promise<unknown>; controller: AbortController } {
+  const controller = new AbortController();
+  let resolveLine!: (line: string) => void;
+  const line = new Promise<string>((resolve) => (resolveLine = resolve));
+  const program = new Command().exitOverride();
+  registerSimulateCommand(program, { log: (text) => resolveLine(text) }, controller.signal);
+  const done = program.parseAsync(['node', 'hydra-chat', 'simulate', ...args]);
+  return { line, done, controller };
+}
+
+describe('simulate command', () => {
+  it('prints where it listens, enforces --api-key, applies --rules, and stops on abort', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hydra-sim-'));
+    const rulesPath = join(dir, 'rules.json');
+    await writeFile(rulesPath, JSON.stringify({ rules: [{ turn: 1, calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }] }));
+    const { line, done, controller } = run(['--port', '0', '--api-key', 'sim-key', '--idle-timeout', '5000', '--rules', rulesPath, '--profile', 'aug-2026']);
+    const text = await line;
+    const url = /^Hydra simulator listening on (ws:\/\/127\.0\.0\.1:\d+\/waves\/v1\/s2s)$/.exec(text)?.[1];
+    expect(url).toBeDefined();
+    expect(text).not.toContain('sim-key');
+    const refused = await connectProbe(url!, { api_key: 'nope' }).then(
+      () => 0,
+      (error: { status: number }) => error.status,
+    );
+    expect(refused).toBe(401);
+    const probe = await connectProbe(url!, { model: 'hydra-v1.0', api_key: 'sim-key' });
+    probe.send({ type: 'session.configure', session: {} });
+    expect((await probe.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling' });
+    controller.abort();
+    await done;
+    expect((await probe.closed).code).toBe(1001);
+    await expect(connectProbe(url!, { api_key: 'sim-key' })).rejects.toThrow();
+  });
+
+  it('rejects bad option values with a usage HydraError', async () => {
+    const signal = AbortSignal.abort();
+    const out = { log: () => undefined };
+    await expect(runSimulateCommand({ port: 'eighty' }, signal, out)).rejects.toMatchObject({ code: 'usage' });
+    await expect(runSimulateCommand({ profile: 'jan-2027' }, signal, out)).rejects.toBeInstanceOf(HydraError);
+    await expect(runSimulateCommand({ rules: '/nonexistent/rules.json' }, signal, out)).rejects.toMatchObject({ code: 'config-invalid' });
+  });
+});
