@@ -215,7 +215,7 @@ class ChatShell {
         this.end(this.pendingEnd ?? this.quitOutcome());
         return;
       }
-      connection.onClose((info) => settle(this.afterClose(info)));
+      connection.onClose((info) => settle(this.pendingEnd ?? this.afterClose(info)));
       this.sendFrame(configureFrame(this.state!));
       connection.onFrame((frame) => this.onInbound(frame));
     });

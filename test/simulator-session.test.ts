@@ -56,7 +56,9 @@ describe('handshake', () => {
   });
 
   it('accepts a configure sent right on open, ignores unknown configure keys and a second configure', async () => {
-    await start();
+    const sim = await start();
+    const seen: unknown[] = [];
+    sim.on('client-frame', (_id, event) => seen.push(event));
     const probe = await connect();
     probe.send({ type: 'session.configure', session: { voice: 'reed', output_audio_sample_rate: 16000, instuctions: 'typo' } });
     probe.send({ type: 'session.configure', session: { voice: 'tate' } });
@@ -69,6 +71,9 @@ describe('handshake', () => {
     await probe.waitFor('error');
     expect(probe.ofType('session.configured')).toHaveLength(1);
     expect(probe.ofType('error')).toHaveLength(1);
+    // the simulator reports client frames as decoded: unknown configure keys already dropped
+    expect(seen[0]).toEqual({ type: 'session.configure', session: { voice: 'reed' } });
+    expect(seen).toHaveLength(3); // configure, configure, response.cancel (the unknown type is not a ClientEvent)
   });
 
   it('defaults a missing model to hydra and accepts a Bearer header instead of api_key', async () => {

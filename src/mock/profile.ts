@@ -34,11 +34,14 @@ export function modelRules(profile: Profile, model: string): ModelRules | undefi
       return { model, voices: V1_1_VOICES, defaultVoice: 'sterling', unknownVoice: 'reject', outputSampleRate: 24000 };
     case 'hydra-v1.0':
       return { model, voices: V1_0_VOICES, defaultVoice: 'sterling', unknownVoice: 'reject', outputSampleRate: 48000 };
-    case 'hydra': // §2.3 probe: the six May names are rejected, all 24 v1.0+v1.1 ids accepted
+    case 'hydra':
+      // Deprecated but still served with its own roster: the project's reading of the service today
+      // (the August probe in §2.3 saw the May names rejected; the team's confirmed contract is that
+      // wren…tate still work on model=hydra). The 24 newer ids are accepted too, as the probe saw.
       return {
         model,
-        voices: [...V1_0_VOICES, ...V1_1_VOICES],
-        defaultVoice: 'sterling',
+        voices: [...MAY_VOICES, ...V1_0_VOICES, ...V1_1_VOICES],
+        defaultVoice: 'wren',
         unknownVoice: 'reject',
         outputSampleRate: 48000,
         migrateTo: 'hydra-v1.0',

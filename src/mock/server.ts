@@ -93,6 +93,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     response.writeHead(426, { 'Content-Type': 'text/plain' }).end(`WebSocket endpoint: ${HYDRA_PATH}\n`);
   });
   http.on('upgrade', (request, socket, head) => {
+    const onSocketError = (): void => void socket.destroy(); // a client that resets mid-handshake must not crash us
+    socket.on('error', onSocketError);
     const reject = options.faults?.rejectStatus;
     if (reject && faults.rejectsLeft > 0) {
       faults.rejectsLeft--;
@@ -105,7 +107,10 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       rejectUpgrade(socket, decision.status, decision.message, decision.headers);
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, decision.model));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      socket.off('error', onSocketError);
+      accept(ws, decision.model);
+    });
   });
 
   function accept(ws: WebSocket, model: ModelRules): void {

@@ -1,0 +1,32 @@
+/** The narrow audio shapes the shell depends on; devices, files and fakes implement them. */
+import type { HydraError } from '../errors.js';
+
+/** 16 kHz mono PCM16 samples of one frame, with the monotonic time they were captured. */
+export type AudioFrame = { pcm: Buffer; at: number };
+
+/** Frames of `frameMs` each, paced at real time. */
+export interface AudioSource {
+  readonly frameMs: number;
+  start(onFrame: (frame: AudioFrame) => void, onError: (error: HydraError) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Plays model audio (PCM16 mono at `sampleRate`). */
+export interface AudioSink {
+  readonly sampleRate: number;
+  /** Queue audio; never blocks; playback starts as soon as data arrives. */
+  write(pcm: Buffer): void;
+  /** Drop everything queued and stop now; returns the ms of audio dropped. */
+  flush(): number;
+  /** Nothing queued or playing. */
+  idle(): boolean;
+  /** Called each time the queue runs dry; returns a disposer. */
+  onIdle(listener: () => void): () => void;
+  /** Ms actually played since the last markResponse(). */
+  playedMs(): number;
+  /** A new response starts: reset the played counter. */
+  markResponse(): void;
+  /** Tap: exactly what was handed to the device (silence excluded), e.g. for recording. */
+  onPlayed?: ((pcm: Buffer, at: number) => void) | undefined;
+  close(): Promise<void>;
+}
