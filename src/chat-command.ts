@@ -5,12 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { AudioSink, AudioSource } from './audio/types.js';
-import { runChat, type ChatEvent, type ChatOutcome } from './chat.js';
+import { levelDbfs } from './audio/pcm.js';
+import { startChat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
 import { DEFAULT_MODEL, modelInfo } from './models.js';
 import type { SessionConfig } from './protocol.js';
-import { registerSecret } from './redact.js';
-import { renderEvent } from './ui/render.js';
+import { redact, registerSecret } from './redact.js';
+import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
 
 /** Default endpoint (hydra-protocol §1.1). */
@@ -34,7 +35,7 @@ export type ChatCommandOptions = {
   maxRetries?: number;
 };
 
-export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[] };
+export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
 
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
@@ -67,26 +68,58 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   registerSecret(apiKey);
   warnPlainText(url, apiKey, options.mock === true, out);
 
+  const view = createView({
+    out,
+    input: context.stdin ?? null,
+    verbose: options.verbose === true,
+    header: { model, voice: session.voice, url: redact(url), tools: [], mock: options.mock === true },
+  });
+  const quit = new AbortController();
+  let muted = false;
+  let inputDb = -100;
+  let outputDb = -100;
   try {
     const source = await openSource(options, frameMs);
-    const outcome = await runChat({
+    const chat = startChat({
       url,
       model,
       apiKey,
       session,
       source: source.source,
-      openSink: (rate) => openSink(options, rate, out),
+      openSink: async (rate) => {
+        const sink = await openSink(options, rate, out);
+        sink.onPlayed = (pcm) => {
+          outputDb = levelDbfs(pcm);
+        };
+        return sink;
+      },
+      processFrame: (frame) => {
+        // Muted: silence keeps flowing so the server's VAD timing and idle timer stay happy.
+        const pcm = muted ? Buffer.alloc(frame.pcm.length) : frame.pcm;
+        inputDb = levelDbfs(pcm);
+        return pcm;
+      },
       ...(options.output === undefined ? {} : { outputPath: options.output }),
       ...(source.ended === undefined
         ? {}
         : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? 2000 } }),
-      observe: observer(out, model, options.verbose === true),
-      signal,
+      observe: out.jsonMode ? jsonObserver(out) : (event) => view.observe(event),
+      signal: AbortSignal.any([signal, quit.signal]),
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
     });
+    view.attach({
+      interrupt: () => chat.interrupt(),
+      toggleMute: () => (muted = !muted),
+      quit: () => quit.abort(),
+      levels: () => ({ inputDb, outputDb }),
+    });
+    const outcome = await chat.done;
+    view.close();
+    if (!out.jsonMode) view.summary(outcome, {});
     return report(outcome, out);
   } finally {
+    view.close();
     await stopSimulator?.();
   }
 }
@@ -138,16 +171,9 @@ async function openSink(options: ChatCommandOptions, rate: number, out: Output):
   }
 }
 
-function observer(out: Output, model: string, verbose: boolean): (event: ChatEvent) => void {
+function jsonObserver(out: Output): (event: ChatEvent) => void {
   const startedAt = performance.now();
-  return (event) => {
-    if (out.jsonMode) {
-      out.json(jsonEvent(event, performance.now() - startedAt));
-      return;
-    }
-    const line = renderEvent(event, { chalk: out.chalk, verbose, model });
-    if (line !== null) out.line(line);
-  };
+  return (event) => out.json(jsonEvent(event, performance.now() - startedAt));
 }
 
 /** The NDJSON shape of a chat event: frames as they crossed the wire (audio elided), the rest as facts. */
@@ -186,7 +212,6 @@ function report(outcome: ChatOutcome, out: Output): number {
   switch (outcome.reason) {
     case 'input-finished':
     case 'user-quit':
-      out.line(out.chalk.dim(`done · ${outcome.turns} turn(s)`));
       return 0;
     case 'server-closed':
       out.line(out.chalk.dim('the server ended the session (idle timeout or normal close)'));

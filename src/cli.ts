@@ -50,7 +50,7 @@ Try the following:
     .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }) => {
       const code = await runChatCommand(
         { ...options, trailingSilenceMs: options.trailingSilence ?? 2000 },
-        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv },
+        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin },
       );
       context.setExit(code);
     });
