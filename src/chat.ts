@@ -10,7 +10,7 @@ import { connect, type CloseInfo, type Connection, type Inbound } from './connec
 import { HydraError, toHydraError } from './errors.js';
 import { describeInbound, elideAudio, type LoggedFrame } from './frame-log.js';
 import type { TurnMetric } from './metrics.js';
-import { appendAudio, type ClientEvent, type SessionConfig, type Tool } from './protocol.js';
+import { appendAudio, sessionUpdate, type ClientEvent, type SessionConfig, type Tool } from './protocol.js';
 import { configureFrame, initialState, isQuiet, reduce, type Effect, type Input, type Note, type Phase, type State } from './session.js';
 
 /** What the tool runner returns; it never rejects. */
@@ -65,7 +65,13 @@ export type ChatOutcome =
   | { reason: 'error'; error: HydraError; sessionId: string; turns: number };
 
 /** Controls for the terminal UI while a chat runs. */
-export type ChatControls = { interrupt(): void; sink(): AudioSink | null; state(): State | null };
+export type ChatControls = {
+  interrupt(): void;
+  sink(): AudioSink | null;
+  state(): State | null;
+  /** Declares a new tool list mid-session (session.update); false when no session is open (a reconnect declares the runner's current list). */
+  updateTools(tools: Tool[]): boolean;
+};
 
 /** A running conversation: `done` settles (never rejects) when it ends, across reconnects. */
 export type Chat = ChatControls & { done: Promise<ChatOutcome> };
@@ -104,6 +110,11 @@ class ChatShell {
       interrupt: () => this.dispatch({ type: 'interrupt', at: performance.now() }),
       sink: () => this.sink,
       state: () => this.state,
+      updateTools: (tools) => {
+        if (this.connection === null || this.state === null || this.ending) return false;
+        this.sendFrame(sessionUpdate(tools));
+        return true;
+      },
     };
   }
 

@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runChatCommand, DEFAULT_URL, type ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
+import { registerSimulateCommand } from './mock/command.js';
 import { MODELS } from './models.js';
 import { redact } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
@@ -22,6 +23,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .description("Talk to Hydra, Smallest AI's speech-to-speech model, from the terminal.")
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run hydra-chat --help for usage)')
+    .enablePositionalOptions()
     .addOption(new Option('--voice <name>', 'voice (hydra: wren, sloane, marlowe, reed, knox, tate)').default(undefined, 'the model default, wren'))
     .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')})`).default('hydra'))
     .option('--prompt <text>', 'instructions (system prompt) for the agent')
@@ -65,6 +67,8 @@ Try the following:
         out.line(`  ${info.voices.map((voice) => (voice === info.defaultVoice ? `${voice} (default)` : voice)).join(', ')}`);
       }
     });
+
+  registerSimulateCommand(program, { log: (line) => process.stdout.write(`${line}\n`) }, context.signal);
   return program;
 }
 

@@ -86,7 +86,10 @@ export class WavWriter {
     this.timer.unref();
   }
 
-  static async open(path: string, options: { sampleRate: number; channels: number }): Promise<WavWriter> {
+  /** Patch the header after every write: the file is a valid WAV at every instant (crash-safe). */
+  private everyWrite = false;
+
+  static async open(path: string, options: { sampleRate: number; channels: number; crashSafe?: boolean }): Promise<WavWriter> {
     let fd: number;
     try {
       fd = openSync(path as PathLike, 'w');
@@ -95,7 +98,9 @@ export class WavWriter {
       throw new HydraError('output-file', `cannot write ${path}: ${code}`, { cause: error });
     }
     writeSync(fd, wavHeader(options.sampleRate, options.channels, 0), 0, HEADER_BYTES, 0);
-    return new WavWriter(fd, path, options.sampleRate, options.channels);
+    const writer = new WavWriter(fd, path, options.sampleRate, options.channels);
+    writer.everyWrite = options.crashSafe ?? false;
+    return writer;
   }
 
   /** Bytes of audio written so far. */
@@ -107,6 +112,7 @@ export class WavWriter {
     if (this.fd === null || pcm.length === 0) return;
     writeSync(this.fd, pcm, 0, pcm.length, HEADER_BYTES + this.dataBytes);
     this.dataBytes += pcm.length;
+    if (this.everyWrite) this.patch();
   }
 
   private patch(): void {
