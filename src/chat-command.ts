@@ -5,9 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { AudioSink, AudioSource } from './audio/types.js';
+import { EchoGuard } from './audio/echo-guard.js';
+import { LiveAudio } from './audio/live.js';
 import { levelDbfs } from './audio/pcm.js';
+import { ConversationRecorder } from './audio/recorder.js';
 import { startChat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
+import { percentile } from './metrics.js';
 import { DEFAULT_MODEL, modelInfo } from './models.js';
 import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
@@ -33,6 +37,11 @@ export type ChatCommandOptions = {
   frameMs?: number;
   trailingSilenceMs?: number;
   maxRetries?: number;
+  inputDevice?: string;
+  outputDevice?: string;
+  record?: string;
+  /** Half-duplex echo guard; on by default when a live speaker plays (Commander's --no-echo-guard sets false). */
+  echoGuard?: boolean;
 };
 
 export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
@@ -78,8 +87,22 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   let muted = false;
   let inputDb = -100;
   let outputDb = -100;
+  const live = new LiveAudio({
+    inputDevice: options.inputDevice,
+    outputDevice: options.outputDevice,
+    signal,
+    onWarning: (line) => out.debug(`audio: ${line}`),
+  });
+  let recorder: ConversationRecorder | null = null;
+  const guard = new EchoGuard();
+  const micLatency: number[] = [];
+  let liveSpeaker = false;
+  // Ctrl-C, a crash or a kill: whatever was recorded is already a valid file; finish it properly.
+  const closeRecorder = (): void => recorder?.closeSync();
+  process.once('exit', closeRecorder);
   try {
-    const source = await openSource(options, frameMs);
+    const source = await openSource(options, frameMs, live);
+    if (options.record !== undefined) recorder = await ConversationRecorder.create(options.record);
     const chat = startChat({
       url,
       model,
@@ -87,17 +110,27 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       session,
       source: source.source,
       openSink: async (rate) => {
-        const sink = await openSink(options, rate, out);
-        sink.onPlayed = (pcm) => {
+        const sink = await openSink(options, rate, out, live);
+        liveSpeaker = sink.kind === 'speaker';
+        sink.sink.onPlayed = (pcm, at, pcmRate) => {
           outputDb = levelDbfs(pcm);
+          guard.played(pcm, at);
+          void recorder?.model(pcm, at, pcmRate ?? rate);
         };
-        return sink;
+        return sink.sink;
       },
-      processFrame: (frame) => {
+      processFrame: (frame, sink) => {
         // Muted: silence keeps flowing so the server's VAD timing and idle timer stay happy.
-        const pcm = muted ? Buffer.alloc(frame.pcm.length) : frame.pcm;
+        let pcm = muted ? Buffer.alloc(frame.pcm.length) : frame.pcm;
         inputDb = levelDbfs(pcm);
+        if (liveSpeaker && options.input === undefined && options.echoGuard !== false) {
+          pcm = guard.process(pcm, frameMs, performance.now(), sink !== null && !sink.idle()).pcm;
+        }
         return pcm;
+      },
+      onSentFrame: (pcm, capturedAt, sentAt) => {
+        if (options.input === undefined && micLatency.length < 100_000) micLatency.push(sentAt - capturedAt);
+        void recorder?.user(pcm, sentAt);
       },
       ...(options.output === undefined ? {} : { outputPath: options.output }),
       ...(source.ended === undefined
@@ -116,10 +149,16 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     });
     const outcome = await chat.done;
     view.close();
-    if (!out.jsonMode) view.summary(outcome, {});
+    recorder?.closeSync();
+    if (micLatency.length > 0) {
+      out.debug(`mic → socket latency: p50 ${percentile(micLatency, 50)?.toFixed(2)} ms, p99 ${percentile(micLatency, 99)?.toFixed(2)} ms over ${micLatency.length} frames`);
+    }
+    if (!out.jsonMode) view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
     return report(outcome, out);
   } finally {
     view.close();
+    recorder?.closeSync();
+    process.off('exit', closeRecorder);
     await stopSimulator?.();
   }
 }
@@ -146,28 +185,26 @@ async function sessionConfig(options: ChatCommandOptions, model: string, out: Ou
   };
 }
 
-async function openSource(options: ChatCommandOptions, frameMs: number): Promise<{ source: AudioSource; ended?: Promise<void> }> {
+async function openSource(options: ChatCommandOptions, frameMs: number, live: LiveAudio): Promise<{ source: AudioSource; ended?: Promise<void> }> {
   if (options.input !== undefined) {
     const { createFileSource } = await import('./audio/file-source.js');
     const source = await createFileSource(options.input, { frameMs });
     return { source, ended: source.ended };
   }
-  const { openMicrophone } = await import('./audio/live.js');
-  return { source: await openMicrophone({ frameMs }) };
+  return { source: await live.microphone(frameMs) };
 }
 
-async function openSink(options: ChatCommandOptions, rate: number, out: Output): Promise<AudioSink> {
+async function openSink(options: ChatCommandOptions, rate: number, out: Output, live: LiveAudio): Promise<{ sink: AudioSink; kind: 'speaker' | 'clock' }> {
   const { createClockSink } = await import('./audio/clock-sink.js');
-  if (options.output !== undefined) return createClockSink(rate);
+  if (options.output !== undefined) return { sink: createClockSink(rate), kind: 'clock' };
   try {
-    const { openSpeaker } = await import('./audio/live.js');
-    return await openSpeaker({ sampleRate: rate });
+    return { sink: await live.speaker(rate), kind: 'speaker' };
   } catch (error) {
     if (options.input === undefined) throw error;
     // A file-driven run still works without a sound card; say what the user is missing.
     const reason = error instanceof HydraError ? error.message : String(error);
     out.line(out.chalk.yellow(`warning: no speaker (${reason}); the reply is not played — use --output reply.wav to keep it`));
-    return createClockSink(rate);
+    return { sink: createClockSink(rate), kind: 'clock' };
   }
 }
 

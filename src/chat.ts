@@ -49,8 +49,8 @@ export type ChatOptions = {
   endAfterInput?: { inputEnded: Promise<void>; trailingSilenceMs: number };
   /** Mic frames pass through this before they are sent (mute, echo guard). */
   processFrame?: (frame: AudioFrame, sink: AudioSink | null) => Buffer;
-  /** Frames as they were sent (after processFrame), e.g. for recording. */
-  onSentFrame?: (pcm: Buffer, at: number) => void;
+  /** Frames as they were sent (after processFrame), e.g. for recording: `capturedAt` from the source, `sentAt` now. */
+  onSentFrame?: (pcm: Buffer, capturedAt: number, sentAt: number) => void;
   observe: (event: ChatEvent) => void;
   signal: AbortSignal;
   maxRetries?: number;
@@ -283,6 +283,7 @@ class ChatShell {
       try {
         this.sink = await this.options.openSink(rate);
         this.sink.onIdle(() => this.checkInputFinished());
+        this.sink.onError = (error) => this.end({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns });
       } catch (error) {
         this.end({ reason: 'error', error: toHydraError(error, 'audio-device'), sessionId: this.sessionId, turns: this.turns });
         return;
@@ -403,15 +404,18 @@ class ChatShell {
 
   private onMicFrame(frame: AudioFrame): void {
     const pcm = this.options.processFrame ? this.options.processFrame(frame, this.sink) : frame.pcm;
-    this.options.onSentFrame?.(pcm, frame.at);
     if (this.silenceAfterInputMs >= 0) {
       this.silenceAfterInputMs += this.options.source.frameMs;
       this.checkInputFinished();
     }
     const connection = this.connection;
     // §2.2: never send audio before session.configured; frames during a reconnect are not sent.
-    if (!connection || !this.state?.configured || !connection.isOpen()) return;
+    if (!connection || !this.state?.configured || !connection.isOpen()) {
+      this.options.onSentFrame?.(pcm, frame.at, performance.now());
+      return;
+    }
     this.sendFrame(appendAudio(pcm), true);
+    this.options.onSentFrame?.(pcm, frame.at, performance.now());
   }
 
   private sendFrame(event: ClientEvent, isAudio = false): void {

@@ -38,6 +38,10 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--frame-ms <ms>', 'microphone frame length, 20-40 ms', integer('--frame-ms'), 20)
     .option('--trailing-silence <ms>', 'with --input: silence sent after the file so the turn can end', integer('--trailing-silence'), 2000)
     .option('--max-retries <n>', 'reconnect attempts after a drop or server_full', integer('--max-retries'), 8)
+    .option('--input-device <id|name>', 'microphone: a device id or (part of) its name from `hydra-chat devices` (default: the system default)')
+    .option('--output-device <id|name>', 'speaker: a device id or (part of) its name (default: the system default)')
+    .option('--record <wav>', 'record the conversation as heard: stereo 48 kHz WAV, you left, the model right (valid even after Ctrl-C)')
+    .option('--no-echo-guard', 'with headphones: full duplex; by default the mic is gated while the model plays unless you speak clearly louder than its echo')
     .option('--verbose', 'show every frame type with timing')
     .option('--quiet', 'print only errors')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
@@ -68,6 +72,15 @@ Try the following:
       }
     });
 
+  program
+    .command('devices')
+    .description('list audio devices (id, name, host API, channels, default rate, defaults)')
+    .action(async () => {
+      const out = context.output();
+      const { listDevices, formatDeviceList } = await import('./audio/devices.js');
+      for (const line of formatDeviceList(await listDevices(context.signal))) out.line(line);
+    });
+
   registerSimulateCommand(program, { log: (line) => process.stdout.write(`${line}\n`) }, context.signal);
   return program;
 }
@@ -81,13 +94,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   let output: Output | null = null;
   const getOutput = (): Output => {
     if (output) return output;
-    const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean }>();
+    const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
     output = createOutput({
       stdout: process.stdout,
       stderr: process.stderr,
       json: opts.json === true,
       color: wantsColor(opts.json ? process.stderr : process.stdout, process.env, opts.color),
       quiet: opts.quiet === true,
+      verbose: opts.verbose === true,
     });
     return output;
   };

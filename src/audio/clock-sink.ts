@@ -49,7 +49,7 @@ export function createClockSink(sampleRate: number): AudioSink {
       ticks += 1;
       const chunk = take(chunkBytes);
       played += chunk.length;
-      sink.onPlayed?.(chunk, performance.now());
+      sink.onPlayed?.(chunk, performance.now(), sampleRate);
     }
     if (queued === 0) {
       stop();

@@ -26,7 +26,9 @@ export interface AudioSink {
   playedMs(): number;
   /** A new response starts: reset the played counter. */
   markResponse(): void;
-  /** Tap: exactly what was handed to the device (silence excluded), e.g. for recording. */
-  onPlayed?: ((pcm: Buffer, at: number) => void) | undefined;
+  /** Tap: exactly what was handed to the device (silence excluded) at `sampleRate` (default: the sink's), e.g. for recording. */
+  onPlayed?: ((pcm: Buffer, at: number, sampleRate?: number) => void) | undefined;
+  /** Set by the owner: the device failed mid-session (unplugged, sound server gone). */
+  onError?: ((error: HydraError) => void) | undefined;
   close(): Promise<void>;
 }

@@ -11,6 +11,8 @@ export type Output = {
   readonly chalk: ChalkInstance;
   /** A line for the person. */
   line(text: string): void;
+  /** Detail for --verbose only (dimmed; never with --json or --quiet). */
+  debug(text: string): void;
   /** A machine-readable event (only with --json). */
   json(event: Record<string, unknown>): void;
   /** An error a person can act on: what happened, then what to do. */
@@ -18,7 +20,7 @@ export type Output = {
   readonly jsonMode: boolean;
 };
 
-export type OutputOptions = { stdout: Writable; stderr: Writable; json: boolean; color: boolean; quiet: boolean };
+export type OutputOptions = { stdout: Writable; stderr: Writable; json: boolean; color: boolean; quiet: boolean; verbose?: boolean };
 
 export function createOutput(options: OutputOptions): Output {
   const human = options.json ? options.stderr : options.stdout;
@@ -29,6 +31,10 @@ export function createOutput(options: OutputOptions): Output {
     line(text) {
       if (options.quiet || options.json) return;
       human.write(redact(text) + '\n');
+    },
+    debug(text) {
+      if (!options.verbose || options.quiet || options.json) return;
+      human.write(redact(chalk.dim(text)) + '\n');
     },
     json(event) {
       if (!options.json) return;

@@ -1,0 +1,105 @@
+/**
+ * Audio devices as PortAudio sees them, listed in a short-lived audio host so that naudiodon's
+ * banners and alsa-lib's noise never reach the terminal; and `--input-device`/`--output-device`
+ * resolved by id or name in our code (PortAudio silently opens `default` for an unknown id).
+ */
+import { HydraError } from '../errors.js';
+import { startHost } from './host/client.js';
+import type { DeviceInfo, DeviceList } from './host/protocol.js';
+
+export type { DeviceInfo, DeviceList } from './host/protocol.js';
+
+const LIST_TIMEOUT_MS = 8000;
+
+/** What to install when the PortAudio addon cannot load, per OS. */
+export const INSTALL_HINT =
+  'live audio needs the naudiodon addon (PortAudio), built at install time: ' +
+  'Debian/Ubuntu: sudo apt-get install build-essential python3 libasound2-dev, then npm rebuild naudiodon · ' +
+  'macOS: xcode-select --install, then npm rebuild naudiodon · ' +
+  'meanwhile --input <wav> and --output <wav> work without it';
+
+export async function listDevices(signal?: AbortSignal): Promise<DeviceList> {
+  return new Promise<DeviceList>((resolvePromise, reject) => {
+    let done = false;
+    const finish = (result: DeviceList | HydraError): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      host.kill();
+      if (result instanceof HydraError) reject(result);
+      else resolvePromise(result);
+    };
+    const host = startHost({
+      onMessage: (message) => {
+        if (message.ev === 'devices') finish(message.list);
+        else if (message.ev === 'error') finish(unavailable(message.message));
+      },
+      onExit: (why) => finish(new HydraError('audio-unavailable', `could not list audio devices: ${why}`, { hint: lastLine(host.output()) })),
+    });
+    const timer = setTimeout(
+      () => finish(new HydraError('audio-device', 'listing audio devices took too long: is the sound server (PulseAudio/PipeWire) hung?')),
+      LIST_TIMEOUT_MS,
+    );
+    const onAbort = (): void => finish(new HydraError('interrupted', 'interrupted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    host.send({ op: 'devices' });
+  });
+}
+
+function lastLine(lines: string[]): string | undefined {
+  return lines.at(-1);
+}
+
+/** The addon could not load: say what to install. */
+export function unavailable(detail: string): HydraError {
+  return new HydraError('audio-unavailable', `live audio is unavailable (${detail})`, { hint: INSTALL_HINT });
+}
+
+/**
+ * Finds a device by id or name: an exact id, an exact name, or a unique case-insensitive substring.
+ * `null` spec means the system default. Errors list the devices that exist.
+ */
+export function resolveDevice(list: DeviceList, spec: string | undefined, direction: 'in' | 'out'): DeviceInfo {
+  const usable = list.devices.filter((d) => (direction === 'in' ? d.maxInputChannels : d.maxOutputChannels) > 0);
+  const what = direction === 'in' ? 'input' : 'output';
+  const available = (): string =>
+    usable.length === 0 ? `there are no ${what} devices` : `${what} devices: ${usable.map((d) => `${d.id} "${d.name}"`).join(', ')}`;
+  if (spec === undefined) {
+    const id = direction === 'in' ? list.defaultInput : list.defaultOutput;
+    const found = usable.find((d) => d.id === id) ?? usable[0];
+    if (!found) throw new HydraError('audio-device', `no ${what} device found`, { hint: 'run hydra-chat devices; use --input/--output <wav> to run without devices' });
+    return found;
+  }
+  const trimmed = spec.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const found = usable.find((d) => d.id === Number(trimmed));
+    if (found) return found;
+    throw new HydraError('audio-device', `no ${what} device with id ${trimmed}`, { hint: available() });
+  }
+  const exact = usable.filter((d) => d.name === trimmed);
+  if (exact.length === 1) return exact[0]!;
+  const partial = usable.filter((d) => d.name.toLowerCase().includes(trimmed.toLowerCase()));
+  if (partial.length === 1) return partial[0]!;
+  if (partial.length > 1) {
+    throw new HydraError('audio-device', `"${trimmed}" matches several ${what} devices: ${partial.map((d) => `${d.id} "${d.name}"`).join(', ')}`, {
+      hint: 'pass the id instead',
+    });
+  }
+  throw new HydraError('audio-device', `no ${what} device named "${trimmed}"`, { hint: available() });
+}
+
+/** The table `hydra-chat devices` prints. */
+export function formatDeviceList(list: DeviceList): string[] {
+  if (list.devices.length === 0) {
+    return ['no audio devices found', '(hydra-chat --input <wav> --output <wav> still works without any)'];
+  }
+  const rows = list.devices.map((d) => {
+    const marks = [d.id === list.defaultInput ? 'default input' : '', d.id === list.defaultOutput ? 'default output' : ''].filter(Boolean).join(', ');
+    return [String(d.id), d.name, d.hostAPIName, String(d.maxInputChannels), String(d.maxOutputChannels), `${d.defaultSampleRate} Hz`, marks];
+  });
+  const header = ['id', 'name', 'host api', 'in', 'out', 'rate', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const format = (row: string[]): string => row.map((cell, i) => (i === 1 ? cell.padEnd(widths[i]!) : i < 6 ? cell.padStart(widths[i]!) : cell)).join('  ').trimEnd();
+  return [format(header), ...rows.map(format)];
+}

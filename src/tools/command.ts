@@ -1,0 +1,47 @@
+/**
+ * `hydra-chat tools check <file>` validates a tools config and lists its tools; `hydra-chat tools
+ * call <file> <name> [json]` runs one tool once exactly as a model call would (same parsing, schema
+ * check, timeout and output cap) and prints its output. Failures propagate as HydraErrors for the
+ * CLI's top level to print and map to an exit status.
+ */
+import type { Command } from 'commander';
+import { HydraError } from '../errors.js';
+import { loadAgentConfig, type LoadedTool } from './config.js';
+import { createToolRunner } from './run.js';
+
+export type ToolsCommandIo = { out: (line: string) => void; err: (line: string) => void };
+
+export function registerToolsCommand(program: Command, io: ToolsCommandIo): void {
+  const tools = program.command('tools').description('check and try out a tools config (hydra.tools.ts / .json)');
+  tools
+    .command('check <file>')
+    .description('validate a tools config and list its tools')
+    .action(async (file: string) => {
+      const agent = await loadAgentConfig(file);
+      io.out(`${file}: ${agent.tools.length} tool${agent.tools.length === 1 ? '' : 's'}, valid`);
+      for (const tool of agent.tools) io.out(`  ${describe(tool)}`);
+    });
+  tools
+    .command('call <file> <name> [json]')
+    .description('run one tool once, as the model would call it, and print its output')
+    .action(async (file: string, name: string, json: string | undefined) => {
+      const runner = createToolRunner(await loadAgentConfig(file));
+      if (!runner.agent().tools.some((tool) => tool.name === name)) {
+        const names = runner.agent().tools.map((tool) => tool.name).join(', ');
+        throw new HydraError('usage', `${file}: no tool "${name}" (tools: ${names === '' ? 'none' : names})`);
+      }
+      const result = await runner.run(name, json ?? '{}', { signal: new AbortController().signal, callId: 'call_cli' });
+      if (result.ok) {
+        io.out(result.output);
+        return;
+      }
+      io.err(result.output);
+      throw new HydraError('tool', `tool "${name}" failed after ${Math.round(result.durationMs)} ms: ${result.error ?? 'error'}`);
+    });
+}
+
+function describe(tool: LoadedTool): string {
+  const properties = tool.parameters.properties;
+  const names = typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
+  return `${tool.name}  ${tool.kind}  timeout ${tool.timeoutMs} ms  (${names.join(', ')})`;
+}

@@ -1,0 +1,198 @@
+/**
+ * Loads and validates a tools config: `.json` is parsed, `.ts/.mts/.js/.mjs` is imported through
+ * jiti (with 'hydra-chat' aliased to this package, uncached so a reload sees edits). The default
+ * export is an agent (`defineAgent`) or a bare array of tools. Every problem is one HydraError
+ * ('config-invalid') naming the file, the tool and the field, so the user can fix it without a trace.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createJiti } from 'jiti';
+import { HydraError } from '../errors.js';
+import type { ToolDefinition } from './define.js';
+import { compileArguments, isZodSchema, toJsonSchema } from './schema.js';
+
+export type ToolKind = 'handler' | 'result' | 'command' | 'http';
+export type LoadedTool = {
+  name: string;
+  description?: string;
+  /** JSON Schema, as declared to the server. */
+  parameters: Record<string, unknown>;
+  timeoutMs: number;
+  kind: ToolKind;
+  definition: ToolDefinition;
+};
+export type LoadedAgent = { path: string; instructions?: string; voice?: string; model?: string; greet?: boolean; tools: LoadedTool[] };
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_TOOLS_FILES = ['hydra.tools.ts', 'hydra.tools.mts', 'hydra.tools.js', 'hydra.tools.mjs', 'hydra.tools.json'];
+const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+const KINDS: ToolKind[] = ['handler', 'result', 'command', 'http'];
+const TOOL_FIELDS = new Set(['name', 'description', 'parameters', 'timeoutMs', ...KINDS]);
+const AGENT_FIELDS = new Set(['$schema', 'instructions', 'voice', 'model', 'greet', 'tools']);
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** The first default tools file present in `cwd`, or null. */
+export function findDefaultToolsFile(cwd: string): string | null {
+  for (const name of DEFAULT_TOOLS_FILES) {
+    const candidate = join(cwd, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+export async function loadAgentConfig(path: string): Promise<LoadedAgent> {
+  return validateAgentConfig(await importConfig(path, resolve(path)), path);
+}
+
+const invalid = (message: string) => new HydraError('config-invalid', message);
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+
+async function importConfig(file: string, absolute: string): Promise<unknown> {
+  const extension = extname(absolute).toLowerCase();
+  if (extension !== '.json' && !MODULE_EXTENSIONS.includes(extension)) {
+    throw invalid(`${file}: unsupported file type "${extension}" (use .ts, .mts, .js, .mjs or .json)`);
+  }
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw invalid(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${firstLine(error)})`}`);
+  }
+  if (extension === '.json') {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw invalid(`${file}: not valid JSON: ${firstLine(error)}`);
+    }
+  }
+  const jiti = createJiti(import.meta.url, { moduleCache: false, alias: { 'hydra-chat': packageEntry() } });
+  try {
+    return await jiti.import(absolute, { default: true });
+  } catch (error) {
+    throw invalid(`${file}: failed to load: ${firstLine(error)}`);
+  }
+}
+
+/** This package's entry: the TypeScript source when running from source, else the build. */
+function packageEntry(): string {
+  const source = fileURLToPath(new URL('../index.ts', import.meta.url));
+  return existsSync(source) ? source : fileURLToPath(new URL('../index.js', import.meta.url));
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Validates an agent (or tools array) already in memory, as if loaded from `file`: messages name it
+ * and command tools run in its folder.
+ */
+export function validateAgentConfig(raw: unknown, file: string): LoadedAgent {
+  const config = Array.isArray(raw) ? { tools: raw } : raw;
+  if (!isRecord(config)) throw invalid(`${file}: the default export must be an agent ({ tools: [...] }) or an array of tools`);
+  for (const key of Object.keys(config)) {
+    if (!AGENT_FIELDS.has(key)) throw invalid(`${file}: ${key}: unknown field (expected ${[...AGENT_FIELDS].slice(1).join(', ')})`);
+  }
+  const agent: LoadedAgent = { path: resolve(file), tools: [] };
+  for (const key of ['instructions', 'voice', 'model'] as const) {
+    const value = config[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw invalid(`${file}: ${key}: must be a string`);
+    agent[key] = value;
+  }
+  if (config.greet !== undefined) {
+    if (typeof config.greet !== 'boolean') throw invalid(`${file}: greet: must be true or false`);
+    agent.greet = config.greet;
+  }
+  if (!Array.isArray(config.tools)) throw invalid(`${file}: tools: must be an array of tools`);
+  const seen = new Map<string, number>();
+  config.tools.forEach((tool: unknown, index) => agent.tools.push(validateTool(file, tool, index, seen)));
+  return agent;
+}
+
+function validateTool(file: string, tool: unknown, index: number, seen: Map<string, number>): LoadedTool {
+  if (!isRecord(tool)) throw invalid(`${file}: tools[${index}]: must be an object`);
+  const label = typeof tool.name === 'string' ? `tool "${tool.name}"` : `tools[${index}]`;
+  const fail = (field: string, problem: string) => invalid(`${file}: ${label}: ${field}: ${problem}`);
+
+  if (typeof tool.name !== 'string' || !NAME.test(tool.name)) throw fail('name', 'must be 1-64 characters of letters, digits, _ or -');
+  const earlier = seen.get(tool.name);
+  if (earlier !== undefined) throw fail('name', `duplicate (also tools[${earlier}])`);
+  seen.set(tool.name, index);
+  for (const key of Object.keys(tool)) {
+    if (!TOOL_FIELDS.has(key)) throw fail(key, `unknown field (expected ${[...TOOL_FIELDS].join(', ')})`);
+  }
+  if (tool.description !== undefined && typeof tool.description !== 'string') throw fail('description', 'must be a string');
+  const timeoutMs = tool.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw fail('timeoutMs', 'must be a positive number of milliseconds');
+
+  const kinds = KINDS.filter((kind) => tool[kind] !== undefined);
+  if (kinds.length === 0) throw fail('handler', `missing: give exactly one of ${KINDS.join(', ')}`);
+  if (kinds.length > 1) throw fail(kinds.join(', '), `give only one of ${KINDS.join(', ')}`);
+  const kind = kinds[0]!;
+  const problem = kindProblem(kind, tool[kind]);
+  if (problem !== null) throw fail(problem.field, problem.message);
+
+  const definition = tool as ToolDefinition;
+  const parameters = tool.parameters;
+  if (parameters !== undefined && !isZodSchema(parameters) && !(isRecord(parameters) && parameters.type === 'object')) {
+    throw fail('parameters', 'must be a JSON Schema with "type": "object" (or a zod object schema)');
+  }
+  let schema: Record<string, unknown>;
+  try {
+    schema = toJsonSchema(definition.parameters);
+    if (schema.type !== 'object') throw new Error('must describe an object (use z.object)');
+    compileArguments(definition.parameters, schema);
+  } catch (error) {
+    throw fail('parameters', firstLine(error));
+  }
+  return {
+    name: tool.name,
+    ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+    parameters: schema,
+    timeoutMs,
+    kind,
+    definition,
+  };
+}
+
+function kindProblem(kind: ToolKind, value: unknown): { field: string; message: string } | null {
+  switch (kind) {
+    case 'handler':
+      return typeof value === 'function' ? null : { field: 'handler', message: 'must be a function' };
+    case 'result':
+      return null;
+    case 'command':
+      return Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== ''
+        ? null
+        : { field: 'command', message: 'must be a non-empty array of strings (argv, no shell)' };
+    case 'http':
+      return httpProblem(value);
+  }
+}
+
+function httpProblem(value: unknown): { field: string; message: string } | null {
+  if (!isRecord(value)) return { field: 'http', message: 'must be an object { url, method?, headers? }' };
+  for (const key of Object.keys(value)) {
+    if (!['url', 'method', 'headers'].includes(key)) return { field: `http.${key}`, message: 'unknown field (expected url, method, headers)' };
+  }
+  if (typeof value.url !== 'string' || !isHttpUrl(value.url)) {
+    return { field: 'http.url', message: 'must be an http:// or https:// URL' };
+  }
+  if (value.method !== undefined && (typeof value.method !== 'string' || !/^[A-Za-z]+$/.test(value.method))) {
+    return { field: 'http.method', message: 'must be an HTTP method such as POST' };
+  }
+  if (value.headers !== undefined && !(isRecord(value.headers) && Object.values(value.headers).every((v) => typeof v === 'string'))) {
+    return { field: 'http.headers', message: 'must map header names to strings' };
+  }
+  return null;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}

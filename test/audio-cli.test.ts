@@ -1,0 +1,168 @@
+/**
+ * The real CLI with live audio on a virtual sound card, against the built-in simulator: speech goes
+ * into the virtual microphone in real time, the reply is captured at the virtual speaker's monitor.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWav } from '../src/audio/wav.js';
+import { cli, isFrame, startCli } from './support/cli-process.js';
+import { activeSpans, startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
+
+const HELLO = 'test/fixtures/hello-16k.wav';
+let audio: VirtualAudio;
+let dir: string;
+
+beforeAll(async () => {
+  audio = await startVirtualAudio();
+  dir = mkdtempSync(join(tmpdir(), 'hydra-audio-cli-'));
+}, 30_000);
+afterAll(async () => {
+  await audio?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The capture holds a reply of at least `ms` that has been followed by `quietMs` of silence. */
+const replyEnded = (ms: number, quietMs = 400) => (s: Int16Array): boolean => {
+  const last = activeSpans(s, { mergeMs: 400 }).at(-1);
+  return last !== undefined && (last[1] - last[0]) / 48 >= ms && (s.length - last[1]) / 48 >= quietMs;
+};
+
+describe('live audio', () => {
+  it('`devices` prints a clean table: no PortAudio banners, no ALSA noise', async () => {
+    const run = await cli(['devices'], audio.env);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^id\s+name\s+host api\s+in\s+out\s+rate$/);
+    expect(lines.slice(1).every((line) => /^\s*\d+\s+\S+/.test(line))).toBe(true);
+    expect(run.stdout).toMatch(/default input, default output/);
+    expect(run.stdout + run.stderr).not.toMatch(/PortAudio|naudiodon|ALSA lib|Finishing/i);
+  });
+
+  it('an unknown --input-device fails with the devices that exist', async () => {
+    const run = await cli(['--mock', '--input-device', 'no-such-mic'], audio.env);
+    expect(run.code).toBe(12);
+    expect(run.stderr).toMatch(/no input device named "no-such-mic"/);
+    expect(run.stderr).toMatch(/vmic/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a spoken turn is answered on the speaker, --json stays pure NDJSON, and --record holds both sides', async () => {
+    const record = join(dir, 'turn.wav');
+    const run = startCli(['--mock', '--json', '--record', record], audio.env);
+    await run.waitFor(isFrame('session.configured'));
+    const capture = audio.capture();
+    await audio.speak(HELLO);
+    await run.waitFor(isFrame('response.done'));
+    const samples = await capture.until(replyEnded(2000));
+    await capture.stop();
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    const spans = activeSpans(samples, { mergeMs: 400 });
+    expect(spans.length).toBeGreaterThanOrEqual(1);
+    expect(run.stdout() + run.stderr()).not.toMatch(/PortAudio|naudiodon|Finishing/i);
+    expect(run.lines.some((line) => line.event === 'end' && line.reason === 'user-quit')).toBe(true);
+
+    const wav = await readWav(record);
+    expect(wav.channels).toBe(2);
+    expect(wav.sampleRate).toBe(48000);
+    const all = new Int16Array(wav.pcm.buffer, wav.pcm.byteOffset, wav.pcm.length >> 1);
+    const left = all.filter((_, i) => i % 2 === 0);
+    const right = all.filter((_, i) => i % 2 === 1);
+    const userSpans = activeSpans(left, { mergeMs: 400 });
+    const modelSpans = activeSpans(right, { mergeMs: 400 });
+    expect(userSpans.length).toBeGreaterThan(0);
+    expect(modelSpans.length).toBeGreaterThan(0);
+    // Time-aligned as heard: the model answers after the user stops.
+    expect(modelSpans[0]![0]).toBeGreaterThan(userSpans.at(-1)![1]);
+  }, 40_000);
+
+  it('barge-in: talking over the reply cuts it short on the speaker', async () => {
+    const run = startCli(['--mock', '--json'], audio.env);
+    await run.waitFor(isFrame('session.configured'));
+    const capture = audio.capture();
+    await audio.speak(HELLO);
+    await run.waitFor(isFrame('response.output_audio.delta'));
+    // Once 600 ms of the reply has been heard, speak again (through the echo guard: no echo here).
+    await capture.until((s) => {
+      const first = activeSpans(s, { mergeMs: 400 })[0];
+      return first !== undefined && (s.length - first[0]) / 48 >= 600;
+    });
+    const second = audio.speak(HELLO);
+    const played = await run.waitFor((line) => line.event === 'playback');
+    expect(played.droppedMs).toBeGreaterThan(500);
+    await second;
+    const samples = await capture.until(replyEnded(0, 300));
+    await capture.stop();
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    const heard = activeSpans(samples, { mergeMs: 400 })[0]!;
+    const heardMs = (heard[1] - heard[0]) / 48;
+    const fullMs = (played.playedMs as number) + (played.droppedMs as number);
+    // What reached the speaker ends where the flush happened, not where the reply would have.
+    expect(heardMs).toBeLessThan((played.playedMs as number) + 200);
+    expect(heardMs).toBeLessThan(fullMs - 400);
+  }, 40_000);
+
+  it('echo guard: with the speaker leaking into the mic, the model does not interrupt itself (and does without the guard)', async () => {
+    const undo = await audio.echo(100);
+    try {
+      // Guarded: the greeting plays out, its echo dies away, and nothing set off a turn.
+      const guarded = startCli(['--mock', '--json', '--greet'], audio.env);
+      const capture = audio.capture();
+      await guarded.waitFor(isFrame('response.done'));
+      await capture.until(replyEnded(500, 1200));
+      await capture.stop();
+      guarded.child.kill('SIGINT');
+      expect(await guarded.exited).toBe(0);
+      expect(guarded.lines.filter((line) => line.event === 'note' && line.kind === 'speech-started')).toEqual([]);
+      // Unguarded, the same echo is heard as the user: the model interrupts itself.
+      const unguarded = startCli(['--mock', '--json', '--greet', '--no-echo-guard'], audio.env);
+      await unguarded.waitFor((line) => line.event === 'note' && line.kind === 'speech-started');
+      unguarded.child.kill('SIGINT');
+      expect(await unguarded.exited).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 60_000);
+
+  it('echo guard: a user talking over the model still barges in through the echo', async () => {
+    const undo = await audio.echo(30);
+    try {
+      const run = startCli(['--mock', '--json'], audio.env);
+      await run.waitFor(isFrame('session.configured'));
+      const capture = audio.capture();
+      await audio.speak(HELLO);
+      await run.waitFor(isFrame('response.output_audio.delta'));
+      await capture.until((s) => {
+        const first = activeSpans(s, { mergeMs: 400 })[0];
+        return first !== undefined && (s.length - first[0]) / 48 >= 600;
+      });
+      const second = audio.speak(HELLO);
+      const played = await run.waitFor((line) => line.event === 'playback');
+      expect(played.droppedMs).toBeGreaterThan(300);
+      await second;
+      await capture.stop();
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 60_000);
+
+  it('the sound server dying mid-session: a clear message, exit 12, the recording finalised', async () => {
+    const record = join(dir, 'lost.wav');
+    const run = startCli(['--mock', '--json', '--record', record], audio.env);
+    // The speaker is open once the session is configured (the note follows the sink opening).
+    await run.waitFor((line) => line.event === 'note' && line.kind === 'configured');
+    await audio.killServer();
+    expect(await run.exited).toBe(12);
+    expect(run.stderr()).toMatch(/(microphone|speaker) stopped/);
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
+    const bytes = readFileSync(record);
+    expect(bytes.toString('ascii', 0, 4)).toBe('RIFF');
+    expect(bytes.readUInt32LE(40)).toBe(bytes.length - 44);
+    expect(bytes.readUInt32LE(4)).toBe(bytes.length - 8);
+  }, 40_000);
+});

@@ -1,0 +1,156 @@
+/**
+ * The audio seam through real PortAudio streams on a virtual sound card: the speaker plays bursty
+ * deltas gap-free, flush() stops it within a chunk, the microphone delivers paced 16 kHz frames, and
+ * a dying sound server is reported, not hung on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listDevices, resolveDevice, type DeviceList } from '../src/audio/devices.js';
+import { openMicrophone } from '../src/audio/microphone.js';
+import { openSpeaker } from '../src/audio/speaker.js';
+import type { AudioFrame } from '../src/audio/types.js';
+import type { HydraError } from '../src/errors.js';
+import { activeSpans, longestQuiet, startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
+
+let audio: VirtualAudio;
+let devices: DeviceList;
+
+beforeAll(async () => {
+  audio = await startVirtualAudio();
+  Object.assign(process.env, audio.env);
+  devices = await listDevices();
+}, 30_000);
+afterAll(async () => {
+  await audio?.stop();
+});
+
+/** A continuous 440 Hz tone at about -12 dBFS: no silent stretch anywhere in it. */
+function tone(ms: number, rate = 48000): Buffer {
+  const samples = Math.round((ms * rate) / 1000);
+  const out = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i += 1) out.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 2);
+  return out;
+}
+
+describe('devices', () => {
+  it('lists the virtual devices with the defaults, and resolves ids and names', () => {
+    expect(devices.devices.map((d) => d.name)).toEqual(expect.arrayContaining(['vmic', 'vspk', 'default']));
+    expect(resolveDevice(devices, undefined, 'out').name).toBe('default');
+    expect(resolveDevice(devices, 'vspk', 'out').name).toBe('vspk');
+    const vmic = devices.devices.find((d) => d.name === 'vmic')!;
+    expect(resolveDevice(devices, String(vmic.id), 'in').name).toBe('vmic');
+    expect(() => resolveDevice(devices, 'nope', 'in')).toThrow(/no input device named "nope".*|input devices:/);
+    expect(() => resolveDevice(devices, '99', 'out')).toThrowError(expect.objectContaining({ code: 'audio-device' }));
+    expect(() => resolveDevice(devices, 'v', 'out')).toThrow(/matches several/);
+  });
+});
+
+describe('speaker', () => {
+  it('plays deltas that arrive 10x faster than real time without gaps, and knows what it played', async () => {
+    const device = resolveDevice(devices, undefined, 'out');
+    const speaker = await openSpeaker(device, 48000);
+    const capture = audio.capture();
+    const idle = new Promise<void>((resolve) => speaker.onIdle(resolve));
+    speaker.markResponse();
+    // 3 s of reply in 40 ms deltas, delivered in bursts at 10x real time (as the server sends them).
+    const reply = tone(3000);
+    const delta = (40 * 48000 * 2) / 1000;
+    for (let offset = 0; offset < reply.length; offset += delta * 10) {
+      for (let k = 0; k < 10 && offset + k * delta < reply.length; k += 1) {
+        speaker.write(reply.subarray(offset + k * delta, Math.min(reply.length, offset + (k + 1) * delta)));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(speaker.idle()).toBe(false);
+    await idle;
+    expect(speaker.playedMs()).toBeCloseTo(3000, -1);
+    const samples = await capture.until((s) => {
+      const spans = activeSpans(s);
+      const last = spans.at(-1);
+      return last !== undefined && s.length - last[1] > 48000 * 0.3;
+    });
+    await capture.stop();
+    await speaker.close();
+    const spans = activeSpans(samples, { mergeMs: 200 });
+    expect(spans).toHaveLength(1);
+    const [start, end] = spans[0]!;
+    expect((end - start) / 48).toBeGreaterThan(2900);
+    expect((end - start) / 48).toBeLessThan(3100);
+    // No gap longer than one 20 ms chunk inside the reply (a sine crosses zero for a sample or two).
+    expect(longestQuiet(samples, start, end, 200) / 48).toBeLessThan(20);
+  });
+
+  it('flush() drops seconds of queued reply and hands PortAudio at most one more chunk', async () => {
+    const device = resolveDevice(devices, 'vspk', 'out');
+    const speaker = await openSpeaker(device, 48000);
+    const capture = audio.capture();
+    speaker.markResponse();
+    speaker.write(tone(10_000));
+    let playedAtFlush = 0;
+    await new Promise<void>((resolve) => {
+      speaker.onPlayed = () => {
+        if (speaker.playedMs() >= 500 && playedAtFlush === 0) {
+          playedAtFlush = speaker.playedMs();
+          resolve();
+        }
+      };
+    });
+    const dropped = speaker.flush();
+    expect(dropped).toBeGreaterThan(9000);
+    expect(speaker.idle()).toBe(true);
+    // Wait until the monitor shows the reply has stopped (300 ms of silence after it).
+    const samples = await capture.until((s) => {
+      const last = activeSpans(s).at(-1);
+      return last !== undefined && s.length - last[1] > 48000 * 0.3;
+    });
+    expect(speaker.residueAfterFlushMs()).toBeLessThanOrEqual(20);
+    await capture.stop();
+    await speaker.close();
+    const spans = activeSpans(samples, { mergeMs: 200 });
+    const heard = spans.reduce((sum, [a, b]) => sum + (b - a), 0) / 48;
+    // What was heard is what had played, plus the device's own buffer — nowhere near the 10 s queued.
+    expect(heard).toBeLessThan(playedAtFlush + 200);
+  });
+});
+
+describe('microphone', () => {
+  it('delivers 20 ms frames of 16 kHz mono at real time, carrying what was spoken', async () => {
+    const mic = await openMicrophone(resolveDevice(devices, undefined, 'in'), { frameMs: 20 });
+    expect(mic.deviceRate).toBe(16000);
+    const frames: AudioFrame[] = [];
+    const errors: HydraError[] = [];
+    await mic.start((frame) => frames.push(frame), (error) => errors.push(error));
+    await audio.speak('test/fixtures/hello-16k.wav');
+    const spoken = frames.length;
+    await mic.close();
+    expect(errors).toEqual([]);
+    expect(frames.every((frame) => frame.pcm.length === 640)).toBe(true);
+    // paplay took the file's length (~3.2 s) in real time: one frame per 20 ms, give or take start-up.
+    const span = frames.at(-1)!.at - frames[0]!.at;
+    expect(spoken).toBeGreaterThan(span / 20 - 5);
+    expect(spoken).toBeLessThan(span / 20 + 5);
+    const loud = frames.filter((frame) => {
+      const s = new Int16Array(frame.pcm.buffer, frame.pcm.byteOffset, 320);
+      return s.some((v) => Math.abs(v) > 1000);
+    });
+    expect(loud.length * 20).toBeGreaterThan(1000);
+  });
+});
+
+describe('device loss', () => {
+  it('reports a dead sound server on both streams instead of hanging', async () => {
+    const mic = await openMicrophone(resolveDevice(devices, undefined, 'in'), { frameMs: 20 });
+    const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
+    const micError = new Promise<HydraError>((resolve) => void mic.start(() => undefined, resolve));
+    const speakerError = new Promise<HydraError>((resolve) => {
+      speaker.onError = resolve;
+    });
+    speaker.write(tone(5000));
+    await audio.killServer();
+    const [a, b] = await Promise.all([micError, speakerError]);
+    expect(a.code).toBe('audio-device');
+    expect(a.message).toMatch(/microphone stopped/);
+    expect(b.code).toBe('audio-device');
+    expect(b.message).toMatch(/speaker stopped/);
+    await Promise.all([mic.close(), speaker.close()]);
+  });
+});
