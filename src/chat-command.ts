@@ -9,7 +9,7 @@ import { EchoGuard } from './audio/echo-guard.js';
 import { LiveAudio } from './audio/live.js';
 import { levelDbfs } from './audio/pcm.js';
 import { ConversationRecorder } from './audio/recorder.js';
-import { startChat, type ChatEvent, type ChatOutcome } from './chat.js';
+import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
 import { percentile } from './metrics.js';
 import { DEFAULT_MODEL, modelInfo } from './models.js';
@@ -17,9 +17,11 @@ import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
+import { createToolRunner, findDefaultToolsFile, loadAgentConfig, watchAgentConfig, type AgentToolRunner } from './tools/index.js';
 
-/** Default endpoint (hydra-protocol §1.1). */
-export const DEFAULT_URL = 'wss://api.smallest.ai/waves/v1/s2s';
+import { DEFAULT_URL } from './models.js';
+
+export { DEFAULT_URL };
 
 export type ChatCommandOptions = {
   voice?: string;
@@ -42,6 +44,8 @@ export type ChatCommandOptions = {
   record?: string;
   /** Half-duplex echo guard; on by default when a live speaker plays (Commander's --no-echo-guard sets false). */
   echoGuard?: boolean;
+  /** Tools/agent config file (default: hydra.tools.{ts,mts,js,mjs,json} in the working directory). */
+  tools?: string;
 };
 
 export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
@@ -49,8 +53,19 @@ export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: Abor
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
   const { out, env, signal } = context;
-  const model = options.model ?? DEFAULT_MODEL;
-  const session = await sessionConfig(options, model, out);
+  const agentFile = options.tools ?? findDefaultToolsFile(process.cwd()) ?? undefined;
+  const agent = agentFile === undefined ? null : await loadAgentConfig(agentFile);
+  // The config file describes the agent; flags given on the command line win.
+  const effective: ChatCommandOptions = {
+    ...options,
+    ...(options.model === undefined && agent?.model !== undefined ? { model: agent.model } : {}),
+    ...(options.voice === undefined && agent?.voice !== undefined ? { voice: agent.voice } : {}),
+    ...(options.greet === undefined && agent?.greet !== undefined ? { greet: agent.greet } : {}),
+    ...(options.prompt === undefined && options.promptFile === undefined && agent?.instructions !== undefined ? { prompt: agent.instructions } : {}),
+  };
+  const model = effective.model ?? DEFAULT_MODEL;
+  const session = await sessionConfig(effective, model, out);
+  const tools = agent ? createToolRunner(agent) : null;
   const frameMs = options.frameMs ?? 20;
   if (!Number.isInteger(frameMs) || frameMs < 20 || frameMs > 40) {
     throw new HydraError('usage', `--frame-ms must be a whole number from 20 to 40 (got ${options.frameMs})`);
@@ -81,7 +96,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     out,
     input: context.stdin ?? null,
     verbose: options.verbose === true,
-    header: { model, voice: session.voice, url: redact(url), tools: [], mock: options.mock === true },
+    header: { model, voice: session.voice, url: redact(url), tools: tools ? tools.declarations().map((tool) => tool.name) : [], mock: options.mock === true },
   });
   const quit = new AbortController();
   let muted = false;
@@ -97,6 +112,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const guard = new EchoGuard();
   const micLatency: number[] = [];
   let liveSpeaker = false;
+  let watcher: { close(): void } | null = null;
   // Ctrl-C, a crash or a kill: whatever was recorded is already a valid file; finish it properly.
   const closeRecorder = (): void => recorder?.closeSync();
   process.once('exit', closeRecorder);
@@ -132,6 +148,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         if (options.input === undefined && micLatency.length < 100_000) micLatency.push(sentAt - capturedAt);
         void recorder?.user(pcm, sentAt);
       },
+      ...(tools ? { tools } : {}),
       ...(options.output === undefined ? {} : { outputPath: options.output }),
       ...(source.ended === undefined
         ? {}
@@ -141,6 +158,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
     });
+    watcher = agentFile === undefined || tools === null ? null : watchTools(agentFile, tools, chat, out);
     view.attach({
       interrupt: () => chat.interrupt(),
       toggleMute: () => (muted = !muted),
@@ -156,11 +174,31 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     if (!out.jsonMode) view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
     return report(outcome, out);
   } finally {
+    watcher?.close();
     view.close();
     recorder?.closeSync();
     process.off('exit', closeRecorder);
     await stopSimulator?.();
   }
+}
+
+/** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */
+function watchTools(path: string, runner: AgentToolRunner, chat: Chat, out: Output): { close(): void } {
+  return watchAgentConfig(path, (result) => {
+    if (!result.ok) {
+      out.line(out.chalk.red(`tools: ${result.error.message} — keeping the previous tools`));
+      return;
+    }
+    const before = runner.agent();
+    runner.replace(result.agent);
+    const names = runner.declarations().map((tool) => tool.name);
+    const sent = chat.updateTools(runner.declarations());
+    out.line(out.chalk.cyan(`tools reloaded from ${path}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
+    const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
+    if (frozen.length > 0) {
+      out.line(out.chalk.yellow(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`));
+    }
+  });
 }
 
 async function sessionConfig(options: ChatCommandOptions, model: string, out: Output): Promise<SessionConfig> {

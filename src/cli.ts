@@ -2,10 +2,12 @@
  * The command line. The only module that reads argv and env, handles signals and exits.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runChatCommand, DEFAULT_URL, type ChatCommandOptions } from './chat-command.js';
+import type { ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
 import { registerSimulateCommand } from './mock/command.js';
-import { MODELS } from './models.js';
+import { DEFAULT_URL, MODELS } from './models.js';
+import { registerRunCommand } from './scenario/command.js';
+import { registerToolsCommand } from './tools/command.js';
 import { redact } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
 
@@ -25,7 +27,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .showHelpAfterError('(run hydra-chat --help for usage)')
     .enablePositionalOptions()
     .addOption(new Option('--voice <name>', 'voice (hydra: wren, sloane, marlowe, reed, knox, tate)').default(undefined, 'the model default, wren'))
-    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')})`).default('hydra'))
+    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')})`).default(undefined, 'hydra'))
     .option('--prompt <text>', 'instructions (system prompt) for the agent')
     .option('--prompt-file <file>', 'read the instructions from a file')
     .option('--greet', 'the model speaks first (generate_initial_response)')
@@ -38,6 +40,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--frame-ms <ms>', 'microphone frame length, 20-40 ms', integer('--frame-ms'), 20)
     .option('--trailing-silence <ms>', 'with --input: silence sent after the file so the turn can end', integer('--trailing-silence'), 2000)
     .option('--max-retries <n>', 'reconnect attempts after a drop or server_full', integer('--max-retries'), 8)
+    .option('--tools <file>', 'agent + tools config (.json, .ts, .js); default: hydra.tools.{ts,mts,js,mjs,json} in this directory; reloaded when it changes')
     .option('--input-device <id|name>', 'microphone: a device id or (part of) its name from `hydra-chat devices` (default: the system default)')
     .option('--output-device <id|name>', 'speaker: a device id or (part of) its name (default: the system default)')
     .option('--record <wav>', 'record the conversation as heard: stereo 48 kHz WAV, you left, the model right (valid even after Ctrl-C)')
@@ -54,6 +57,7 @@ Try the following:
   $ hydra-chat simulate --port 8765`,
     )
     .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }) => {
+      const { runChatCommand } = await import('./chat-command.js');
       const code = await runChatCommand(
         { ...options, trailingSilenceMs: options.trailingSilence ?? 2000 },
         { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin },
@@ -81,6 +85,9 @@ Try the following:
       for (const line of formatDeviceList(await listDevices(context.signal))) out.line(line);
     });
 
+  const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${redact(line)}\n`);
+  registerToolsCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr) });
+  registerRunCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr), env: process.env, signal: context.signal });
   registerSimulateCommand(program, { log: (line) => process.stdout.write(`${line}\n`) }, context.signal);
   return program;
 }

@@ -33,3 +33,6 @@ export const DEFAULT_MODEL = 'hydra';
 export function modelInfo(model: string): ModelInfo | undefined {
   return Object.hasOwn(MODELS, model) ? MODELS[model] : undefined;
 }
+
+/** Default endpoint (hydra-protocol §1.1). */
+export const DEFAULT_URL = 'wss://api.smallest.ai/waves/v1/s2s';

@@ -1,8 +1,7 @@
 /** `hydra-chat simulate`: run the local Hydra simulator stand-alone until the caller's signal aborts. */
 import type { Command } from 'commander';
 import { HydraError } from '../errors.js';
-import { loadRules } from './rules.js';
-import { createSimulator, type SimulatorOptions } from './server.js';
+import type { SimulatorOptions } from './server.js';
 
 /** Options as commander hands them over (strings until parsed). */
 export type SimulateCommandOptions = {
@@ -41,6 +40,7 @@ export function registerSimulateCommand(program: Command, out: SimulateOutput, s
 export async function runSimulateCommand(options: SimulateCommandOptions, signal: AbortSignal, out: SimulateOutput): Promise<void> {
   const simulatorOptions = await parseOptions(options);
   if (signal.aborted) return;
+  const { createSimulator } = await import('./server.js');
   const simulator = await createSimulator(simulatorOptions);
   out.log(`Hydra simulator listening on ${simulator.url}`);
   await new Promise<void>((resolve) => {
@@ -63,7 +63,7 @@ async function parseOptions(options: SimulateCommandOptions): Promise<SimulatorO
     idleTimeoutMs: integer('--idle-timeout', options.idleTimeout ?? '30000', 1, 24 * 3600 * 1000),
     realtimeFactor: positive('--realtime-factor', options.realtimeFactor ?? '10'),
     transcripts: options.transcripts ?? false,
-    ...(options.rules !== undefined ? { rules: await loadRules(options.rules) } : {}),
+    ...(options.rules !== undefined ? { rules: await (await import('./rules.js')).loadRules(options.rules) } : {}),
   };
 }
 

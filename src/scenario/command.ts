@@ -4,12 +4,10 @@
  * progress goes to stderr). Resolves when every expectation holds, else throws 'scenario-failed'.
  */
 import type { Command } from 'commander';
-import { DEFAULT_URL } from '../chat-command.js';
+import { DEFAULT_URL } from '../models.js';
 import { HydraError } from '../errors.js';
 import { redact, registerSecret } from '../redact.js';
-import { progressLine, renderText } from './report.js';
-import { loadScenario } from './schema.js';
-import { runScenario } from './suite.js';
+
 
 export type RunCommandContext = {
   out: (line: string) => void;
@@ -32,6 +30,12 @@ export function registerRunCommand(program: Command, ctx: RunCommandContext): vo
     .option('--out <dir>', 'run folder (default: runs/<scenario>-<YYYYMMDD-HHMMSS>)')
     .option('--json', 'print report.json on stdout instead of the table')
     .action(async (file: string, flags: RunFlags) => {
+      // Loaded on use, so other commands start fast.
+      const [{ progressLine, renderText }, { loadScenario }, { runScenario }] = await Promise.all([
+        import('./report.js'),
+        import('./schema.js'),
+        import('./suite.js'),
+      ]);
       const runs = positiveInteger('--runs', flags.runs ?? '1');
       const concurrency = positiveInteger('--concurrency', flags.concurrency ?? '1');
       const apiKey = flags.apiKey ?? ctx.env.SMALLEST_API_KEY ?? '';

@@ -6,8 +6,7 @@
  */
 import type { Command } from 'commander';
 import { HydraError } from '../errors.js';
-import { loadAgentConfig, type LoadedTool } from './config.js';
-import { createToolRunner } from './run.js';
+import type { LoadedTool } from './config.js';
 
 export type ToolsCommandIo = { out: (line: string) => void; err: (line: string) => void };
 
@@ -17,6 +16,8 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
     .command('check <file>')
     .description('validate a tools config and list its tools')
     .action(async (file: string) => {
+      // Loaded on use: the TypeScript loader and the schema compiler stay out of every other command's start-up.
+      const { loadAgentConfig } = await import('./config.js');
       const agent = await loadAgentConfig(file);
       io.out(`${file}: ${agent.tools.length} tool${agent.tools.length === 1 ? '' : 's'}, valid`);
       for (const tool of agent.tools) io.out(`  ${describe(tool)}`);
@@ -25,6 +26,7 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
     .command('call <file> <name> [json]')
     .description('run one tool once, as the model would call it, and print its output')
     .action(async (file: string, name: string, json: string | undefined) => {
+      const [{ loadAgentConfig }, { createToolRunner }] = await Promise.all([import('./config.js'), import('./run.js')]);
       const runner = createToolRunner(await loadAgentConfig(file));
       if (!runner.agent().tools.some((tool) => tool.name === name)) {
         const names = runner.agent().tools.map((tool) => tool.name).join(', ');
