@@ -3,8 +3,8 @@
  * plays (and for a short tail after, while the room still rings), microphone frames are replaced by
  * silence, so the model does not hear itself through laptop speakers and interrupt itself. A user who
  * talks over the model still gets through: the guard learns how loud the echo is relative to what
- * plays (the echo return loss: following its peaks up quickly and down slowly, from the worst case of
- * 0 dB), and when the mic exceeds that expected echo by `marginDb` for `holdMs` in a row, the
+ * plays (the echo return loss: learned at the start of each reply, following its peaks, from the
+ * worst case of 0 dB), and when the mic exceeds that expected echo by `marginDb` for `holdMs` in a row, the
  * gate opens until playback ends, and the server's VAD sees the barge-in.
  * Pure: the caller supplies the clock and the playback state.
  */
@@ -27,6 +27,9 @@ export type EchoGuardOptions = {
  */
 export const DEFAULT_ECHO_GUARD: EchoGuardOptions = { marginDb: 10, holdMs: 100, tailMs: 400, floorDb: -45 };
 
+/** The echo is learned during this long from the start of each reply (ms). */
+const CALIBRATION_MS = 700;
+
 /** Playback levels are remembered this long: the echo of a loud syllable arrives after it was played. */
 const LEVEL_WINDOW_MS = 300;
 
@@ -37,6 +40,8 @@ export class EchoGuard {
   private lastPlayingAt = Number.NEGATIVE_INFINITY;
   private loudSinceMs = 0;
   private bargedThrough = false;
+  private echoing = false;
+  private echoStartedAt = Number.NEGATIVE_INFINITY;
   /** Recent played chunks' levels, oldest first. */
   private levels: { at: number; db: number }[] = [];
   private playbackDb = -100;
@@ -65,6 +70,8 @@ export class EchoGuard {
     // The loudest thing played in the window: what the echo arriving now can be as loud as.
     this.playbackDb = this.levels.reduce((max, level) => Math.max(max, level.db), -100);
     const echoing = playing || now - this.lastPlayingAt < this.options.tailMs;
+    if (echoing && !this.echoing) this.echoStartedAt = now;
+    this.echoing = echoing;
     if (!echoing) {
       this.bargedThrough = false;
       this.loudSinceMs = 0;
@@ -74,10 +81,14 @@ export class EchoGuard {
     const micDb = levelDbfs(pcm);
     const relative = micDb - this.playbackDb;
     const loud = micDb > this.options.floorDb && relative > this.echoReturnDb + this.options.marginDb;
-    if (!loud && this.playbackDb > -90) {
+    // Learn only at the start of each reply, when the user has just finished speaking (later, their
+    // voice would teach the guard that echo is loud), following the echo's peaks so that quieter
+    // stretches do not make the next loud syllable look like the user.
+    const calibrating = now - this.echoStartedAt < CALIBRATION_MS;
+    if (calibrating && !loud && this.playbackDb > -60 && micDb > -90) {
       // Track the echo's peaks (fast up, slow down): a trough between syllables must not make the
       // next loud echo look like the user.
-      const step = relative > this.echoReturnDb ? 0.5 : 0.03;
+      const step = relative > this.echoReturnDb ? 0.5 : 0.1;
       this.echoReturnDb = Math.min(0, this.echoReturnDb + step * (relative - this.echoReturnDb));
     }
     // Leaky count: speech has dips between syllables; a dip slows the count down, it does not reset it.

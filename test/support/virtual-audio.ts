@@ -95,8 +95,10 @@ export async function startVirtualAudio(): Promise<VirtualAudio> {
       const { stdout: index } = await run('pactl', ['load-module', 'module-loopback', 'source=spk.monitor', 'sink=micfeed', 'latency_msec=60'], { env: childEnv });
       const module = index.trim();
       const { stdout: inputs } = await run('pactl', ['list', 'short', 'sink-inputs'], { env: childEnv });
-      const input = inputs.split('\n').map((line) => line.split('\t')).find((cols) => cols[1] === module);
-      if (input) await run('pactl', ['set-sink-input-volume', input[0]!, `${volumePercent}%`], { env: childEnv });
+      // Columns: index, sink, client, driver, spec; the loopback's own stream is driven by module-loopback.c.
+      const input = inputs.split('\n').map((line) => line.split('\t')).findLast((cols) => cols[3] === 'module-loopback.c');
+      if (!input) throw new Error('virtual audio: the loopback stream did not appear');
+      await run('pactl', ['set-sink-input-volume', input[0]!, `${volumePercent}%`], { env: childEnv });
       return async () => {
         await run('pactl', ['unload-module', module], { env: childEnv });
       };
