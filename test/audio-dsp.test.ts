@@ -109,6 +109,22 @@ describe('echo guard', () => {
     expect(guard.process(frame(-60), 20, t, true).state).toBe('barge-through');
   });
 
+  it('with no echo path at all (headphones), a voice as loud as the playback barges in after calibration', () => {
+    const guard = new EchoGuard();
+    let t = 0;
+    const played = sine(200, 20, 48000, 8000);
+    for (; t < 720; t += 20) {
+      guard.played(played, t);
+      expect(guard.process(Buffer.alloc(640), 20, t, true).state).toBe('gated');
+    }
+    const states: string[] = [];
+    for (let k = 0; k < 8; k += 1, t += 20) {
+      guard.played(played, t);
+      states.push(guard.process(frame(-16), 20, t, true).state);
+    }
+    expect(states.at(-1)).toBe('barge-through');
+  });
+
   it('does not mistake loud echo for the user (echo as loud as the playback)', () => {
     const guard = new EchoGuard();
     for (let t = 0; t < 3000; t += 20) {

@@ -30,6 +30,9 @@ export const DEFAULT_ECHO_GUARD: EchoGuardOptions = { marginDb: 10, holdMs: 100,
 /** The echo is learned during this long from the start of each reply (ms). */
 const CALIBRATION_MS = 700;
 
+/** The echo return loss assumed when the mic stays digitally silent while the model plays (dB). */
+const NO_ECHO_DB = -60;
+
 /** Playback levels are remembered this long: the echo of a loud syllable arrives after it was played. */
 const LEVEL_WINDOW_MS = 300;
 
@@ -41,6 +44,8 @@ export class EchoGuard {
   private loudSinceMs = 0;
   private bargedThrough = false;
   private echoing = false;
+  private calibrated = true;
+  private heardDuringCalibration = false;
   private echoStartedAt = Number.NEGATIVE_INFINITY;
   /** Recent played chunks' levels, oldest first. */
   private levels: { at: number; db: number }[] = [];
@@ -70,7 +75,11 @@ export class EchoGuard {
     // The loudest thing played in the window: what the echo arriving now can be as loud as.
     this.playbackDb = this.levels.reduce((max, level) => Math.max(max, level.db), -100);
     const echoing = playing || now - this.lastPlayingAt < this.options.tailMs;
-    if (echoing && !this.echoing) this.echoStartedAt = now;
+    if (echoing && !this.echoing) {
+      this.echoStartedAt = now;
+      this.calibrated = false;
+      this.heardDuringCalibration = false;
+    }
     this.echoing = echoing;
     if (!echoing) {
       this.bargedThrough = false;
@@ -85,6 +94,13 @@ export class EchoGuard {
     // voice would teach the guard that echo is loud), following the echo's peaks so that quieter
     // stretches do not make the next loud syllable look like the user.
     const calibrating = now - this.echoStartedAt < CALIBRATION_MS;
+    if (calibrating && this.playbackDb > -60) this.heardDuringCalibration ||= micDb > -90;
+    if (!calibrating && !this.calibrated) {
+      this.calibrated = true;
+      // A whole calibration window of digital silence while the model played: there is no echo path
+      // (headphones, or a virtual device), so anything the mic hears is the user.
+      if (!this.heardDuringCalibration) this.echoReturnDb = Math.min(this.echoReturnDb, NO_ECHO_DB);
+    }
     if (calibrating && !loud && this.playbackDb > -60 && micDb > -90) {
       // Track the echo's peaks (fast up, slow down): a trough between syllables must not make the
       // next loud echo look like the user.
