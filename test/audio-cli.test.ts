@@ -40,6 +40,18 @@ describe('live audio', () => {
     expect(run.stdout + run.stderr).not.toMatch(/PortAudio|naudiodon|ALSA lib|Finishing/i);
   });
 
+  it('without the PortAudio addon: devices and live audio say what to install; file runs still work', async () => {
+    const missing = { ...audio.env, HYDRA_CHAT_NAUDIODON: '/nonexistent/naudiodon.node' };
+    const devices = await cli(['devices'], missing);
+    expect(devices.code).toBe(13);
+    expect(devices.stderr).toMatch(/live audio is unavailable/);
+    expect(devices.stderr).toMatch(/apt-get install build-essential python3 libasound2-dev/);
+    const live = await cli(['--mock'], missing);
+    expect(live.code).toBe(13);
+    const file = await cli(['--mock', '--input', HELLO, '--output', join(dir, 'no-addon.wav')], missing);
+    expect(file.code).toBe(0);
+  }, 40_000);
+
   it('an unknown --input-device fails with the devices that exist', async () => {
     const run = await cli(['--mock', '--input-device', 'no-such-mic'], audio.env);
     expect(run.code).toBe(12);

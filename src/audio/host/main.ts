@@ -34,11 +34,14 @@ let addon: Addon;
 try {
   const require = createRequire(import.meta.url);
   // The addon itself, not naudiodon's JS wrapper: the wrapper installs a crash handler that writes
-  // crash.log into the working directory, and its abort() is broken.
-  addon = require(require.resolve('naudiodon/build/Release/naudiodon.node')) as Addon;
+  // crash.log into the working directory, and its abort() is broken. HYDRA_CHAT_NAUDIODON points
+  // at another build of the addon (unusual installs).
+  addon = require(process.env.HYDRA_CHAT_NAUDIODON ?? require.resolve('naudiodon/build/Release/naudiodon.node')) as Addon;
 } catch (error) {
-  send({ ev: 'error', message: `cannot load naudiodon: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` });
-  process.exit(3);
+  const message = `cannot load naudiodon: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+  process.send?.({ ev: 'error', message } satisfies FromHost, () => process.exit(3));
+  // Nothing below runs usefully without the addon; wait for the message to go out.
+  await new Promise(() => undefined);
 }
 
 let stream: NativeStream | null = null;

@@ -1,5 +1,6 @@
 /** Opens one stream in a fresh audio host; resolves once PortAudio has started it. */
 import { HydraError } from '../../errors.js';
+import { unavailable } from '../devices.js';
 import { startHost, type AudioHost } from './client.js';
 import type { FromHost, StreamSpec } from './protocol.js';
 
@@ -19,7 +20,7 @@ export function openHostStream(spec: StreamSpec, label: string, handlers: Stream
       opened = true;
       clearTimeout(timer);
       host.kill();
-      reject(new HydraError('audio-device', `cannot open ${label}: ${message}`));
+      reject(message.startsWith('cannot load naudiodon') ? unavailable(message) : new HydraError('audio-device', `cannot open ${label}: ${message}`));
     };
     const host = startHost({
       onMessage: (message) => {
