@@ -114,17 +114,26 @@ function takeChunk(): { chunk: Buffer; audioBytes: number } {
   return { chunk, audioBytes: filled };
 }
 
+/** While only silence plays, an ack this often is enough for the parent's watchdog. */
+const SILENT_ACK_EVERY_NS = 100_000_000n;
+
 async function writeLoop(output: NativeStream): Promise<void> {
+  let lastAck = 0n;
   while (running) {
     const chunkEpoch = epoch;
     const { chunk, audioBytes } = takeChunk();
+    // "Handed to PortAudio" is now; write() resolves once PortAudio has room for the next chunk.
+    const handed = process.hrtime.bigint();
     const error = await output.write(chunk);
     if (!running) break;
     if (error) {
       send({ ev: 'error', message: `speaker: ${String(error)}` });
       break;
     }
-    send({ ev: 'ack', audioBytes, epoch: chunkEpoch, hrtime: process.hrtime.bigint() });
+    const now = process.hrtime.bigint();
+    if (audioBytes === 0 && now - lastAck < SILENT_ACK_EVERY_NS) continue;
+    lastAck = now;
+    send({ ev: 'ack', audioBytes, epoch: chunkEpoch, hrtime: handed });
   }
 }
 

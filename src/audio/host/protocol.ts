@@ -39,6 +39,9 @@ export type FromHost =
   | { ev: 'error'; message: string }
   /** Input: one chunk as read, stamped with process.hrtime.bigint() (the same monotonic clock in every process). */
   | { ev: 'data'; pcm: Uint8Array; hrtime: bigint }
-  /** Output: one chunk accepted by PortAudio; `audioBytes` of it were queued audio (the rest silence). */
+  /**
+   * Output: one chunk accepted by PortAudio, `hrtime` when it was handed over; `audioBytes` of it were
+   * queued audio (the rest silence). Chunks of pure silence are acked at most every 100 ms.
+   */
   | { ev: 'ack'; audioBytes: number; epoch: number; hrtime: bigint }
   | { ev: 'closed' };
