@@ -28,6 +28,8 @@ export type Row = {
   baseline?: Stats | null;
   /** true/false when the target applies to this row, null when informative only. */
   met: boolean | null;
+  /** No ratio: the two sides measure different states (e.g. a fed vs. a starved stream). */
+  noRatio?: boolean;
   note?: string;
 };
 
@@ -45,10 +47,11 @@ export function triple(s: Stats | null | undefined): string {
 }
 
 export function ratio(row: Row): string {
-  if (!row.ours || !row.baseline) return '';
+  if (!row.ours || !row.baseline || row.noRatio) return '';
+  if (row.baseline.p50 <= 0 || row.ours.p50 < 0) return '';
   if (row.baseline.p50 === 0) return row.ours.p50 === 0 ? '1.00' : '∞';
   const r = row.ours.p50 / row.baseline.p50;
-  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
+  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2);
 }
 
 const mark = (met: boolean | null): string => (met === null ? '' : met ? 'met' : 'MISSED');

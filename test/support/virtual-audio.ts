@@ -96,7 +96,7 @@ export async function startVirtualAudio(): Promise<VirtualAudio> {
       const module = index.trim();
       const { stdout: inputs } = await run('pactl', ['list', 'short', 'sink-inputs'], { env: childEnv });
       // Columns: index, sink, client, driver, spec; the loopback's own stream is driven by module-loopback.c.
-      const input = inputs.split('\n').map((line) => line.split('\t')).findLast((cols) => cols[3] === 'module-loopback.c');
+      const input = inputs.split('\n').map((line) => line.split('\t')).reverse().find((cols) => cols[3] === 'module-loopback.c');
       if (!input) throw new Error('virtual audio: the loopback stream did not appear');
       await run('pactl', ['set-sink-input-volume', input[0]!, `${volumePercent}%`], { env: childEnv });
       return async () => {
