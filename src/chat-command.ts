@@ -102,6 +102,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   let muted = false;
   let inputDb = -100;
   let outputDb = -100;
+  let outputAt = 0;
   const live = new LiveAudio({
     inputDevice: options.inputDevice,
     outputDevice: options.outputDevice,
@@ -130,6 +131,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         liveSpeaker = sink.kind === 'speaker';
         sink.sink.onPlayed = (pcm, at, pcmRate) => {
           outputDb = levelDbfs(pcm);
+          outputAt = performance.now();
           guard.played(pcm, at);
           void recorder?.model(pcm, at, pcmRate ?? rate);
         };
@@ -158,12 +160,17 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
     });
-    watcher = agentFile === undefined || tools === null ? null : watchTools(agentFile, tools, chat, out);
+    watcher = agentFile === undefined || tools === null ? null : watchTools(agentFile, tools, chat, out, (names) => view.setTools(names));
     view.attach({
       interrupt: () => chat.interrupt(),
       toggleMute: () => (muted = !muted),
       quit: () => quit.abort(),
-      levels: () => ({ inputDb, outputDb }),
+      levels: () => {
+        const sink = chat.sink();
+        const playing = sink !== null && !sink.idle();
+        // The speaker meter falls back to silence once nothing has played for a moment.
+        return { inputDb, outputDb: playing || performance.now() - outputAt < 150 ? outputDb : -100, playing };
+      },
     });
     const outcome = await chat.done;
     view.close();
@@ -183,17 +190,20 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
 }
 
 /** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */
-function watchTools(path: string, runner: AgentToolRunner, chat: Chat, out: Output): { close(): void } {
+function watchTools(path: string, runner: AgentToolRunner, chat: Chat, out: Output, onTools: (names: string[]) => void): { close(): void } {
   return watchAgentConfig(path, (result) => {
     if (!result.ok) {
       out.line(out.chalk.red(`tools: ${result.error.message} — keeping the previous tools`));
+      out.json({ event: 'tools-reload', ok: false, error: result.error.message });
       return;
     }
     const before = runner.agent();
     runner.replace(result.agent);
     const names = runner.declarations().map((tool) => tool.name);
     const sent = chat.updateTools(runner.declarations());
+    onTools(names);
     out.line(out.chalk.cyan(`tools reloaded from ${path}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
+    out.json({ event: 'tools-reload', ok: true, tools: names, sent });
     const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
     if (frozen.length > 0) {
       out.line(out.chalk.yellow(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`));

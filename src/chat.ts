@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { AudioFrame, AudioSink, AudioSource } from './audio/types.js';
 import { WavWriter } from './audio/wav.js';
 import { decideRetry } from './backoff.js';
-import { connect, type CloseInfo, type Connection, type Inbound } from './connection.js';
+import { connect, MAX_FRAME_BYTES, type CloseInfo, type Connection, type Inbound } from './connection.js';
 import { HydraError, toHydraError } from './errors.js';
 import { describeInbound, elideAudio, type LoggedFrame } from './frame-log.js';
 import type { TurnMetric } from './metrics.js';
@@ -76,6 +76,17 @@ export type ChatControls = {
 /** A running conversation: `done` settles (never rejects) when it ends, across reconnects. */
 export type Chat = ChatControls & { done: Promise<ChatOutcome> };
 
+/** A session that lasted this long counts as having run (§1.7 backoff reset) even without a turn. */
+const STABLE_SESSION_MS = 10_000;
+
+/** Distinct kinds of anomaly shown per run; a hostile server cannot flood the screen with new kinds. */
+const MAX_ANOMALY_KINDS = 64;
+
+/** A server-chosen string, cut for a one-line message. */
+function clip(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export function startChat(options: ChatOptions): Chat {
   const shell = new ChatShell(options);
   return { ...shell.controls(), done: shell.run() };
@@ -97,6 +108,8 @@ class ChatShell {
   private finish: ((outcome: ChatOutcome) => void) | null = null;
   private sessionId = '';
   private turns = 0;
+  private connectedAt = 0;
+  private turnsAtConnect = 0;
   private silenceAfterInputMs = -1;
   private readonly startedAt = performance.now();
 
@@ -202,6 +215,8 @@ class ChatShell {
     const { options } = this;
     this.connection = connection;
     this.sessionId = connection.sessionId;
+    this.connectedAt = performance.now();
+    this.turnsAtConnect = this.turns;
     this.toolAbort = new AbortController();
     this.state = initialState({ ...options.session, ...(options.tools ? { tools: options.tools.declarations() } : {}) });
     options.observe({ type: 'connection', detail: { status: 'connected', sessionId: connection.sessionId } });
@@ -233,11 +248,18 @@ class ChatShell {
   }
 
   private afterClose(info: CloseInfo): ChatOutcome | { reason: 'dropped'; error: HydraError; ranOk: boolean } {
-    const ranOk = this.state?.configured ?? false;
+    // §1.7 resets the backoff after a session that *ran*: configured, and either a turn was answered or it
+    // lasted a while. A server that accepts and drops at once must not get an endless 1 s reconnect loop.
+    const ranOk =
+      (this.state?.configured ?? false) && (this.turns > this.turnsAtConnect || performance.now() - this.connectedAt >= STABLE_SESSION_MS);
     if (info.serverFull || info.code === 1013) {
       return { reason: 'dropped', error: new HydraError('server-full', 'Hydra is at capacity (server_full)'), ranOk: false };
     }
     if (info.code === 1000) return { reason: 'server-closed', sessionId: this.sessionId, turns: this.turns };
+    if (info.code === 1009 || info.frameTooLarge) {
+      // ws closes with 1009 itself when a frame exceeds maxPayload: say so, not "the server closed".
+      return { reason: 'dropped', error: new HydraError('connect-failed', `a frame larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB arrived; the connection was closed to protect memory`), ranOk };
+    }
     const why = info.code === 1006 ? 'the connection dropped' : `the server closed the connection (code ${info.code}${info.reason ? `: ${info.reason}` : ''})`;
     return { reason: 'dropped', error: new HydraError('connect-failed', why), ranOk };
   }
@@ -258,11 +280,13 @@ class ChatShell {
     this.options.observe({ type: 'frame', direction: 'in', frame: describeInbound(frame.decoded as never), at: frame.at - this.startedAt });
     const { decoded } = frame;
     if (decoded.kind === 'unknown') {
-      this.note({ kind: 'anomaly', key: `unknown:${decoded.type}`, message: `ignored an unknown event type "${decoded.type}"` });
+      const type = clip(decoded.type);
+      this.note({ kind: 'anomaly', key: `unknown:${type}`, message: `ignored an unknown event type "${type}"` });
       return;
     }
     if (decoded.kind === 'invalid') {
-      this.note({ kind: 'anomaly', key: `invalid:${decoded.type ?? ''}`, message: `ignored a malformed frame${decoded.type ? ` (${decoded.type})` : ''}: ${decoded.problem}` });
+      const type = decoded.type === undefined ? '' : clip(decoded.type);
+      this.note({ kind: 'anomaly', key: `invalid:${type}`, message: `ignored a malformed frame${type ? ` (${type})` : ''}: ${clip(decoded.problem, 200)}` });
       return;
     }
     if (decoded.event.type === 'session.configured' && this.sink === null) {
@@ -428,12 +452,20 @@ class ChatShell {
   }
 
   private readonly shownAnomalies = new Set<string>();
+  private anomaliesMuted = false;
 
   private note(note: Note): void {
     if (note.kind === 'anomaly') {
       // Each kind of anomaly is shown once, concisely; a hostile server cannot flood the screen.
       if (this.shownAnomalies.has(note.key)) return;
-      if (this.shownAnomalies.size < 64) this.shownAnomalies.add(note.key);
+      if (this.shownAnomalies.size >= MAX_ANOMALY_KINDS) {
+        // A server inventing endless new kinds (e.g. random unknown types) gets one last line, then silence.
+        if (this.anomaliesMuted) return;
+        this.anomaliesMuted = true;
+        note = { kind: 'anomaly', key: 'anomalies-muted', message: `more than ${MAX_ANOMALY_KINDS} kinds of malformed frames; further ones are not shown` };
+      } else {
+        this.shownAnomalies.add(note.key);
+      }
     }
     this.options.observe({ type: 'note', note });
   }

@@ -109,6 +109,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       color: wantsColor(opts.json ? process.stderr : process.stdout, process.env, opts.color),
       quiet: opts.quiet === true,
       verbose: opts.verbose === true,
+      env: process.env,
     });
     return output;
   };

@@ -12,7 +12,8 @@ import { redact } from './redact.js';
 /** A decoded inbound frame with its arrival time (monotonic ms) and size. */
 export type Inbound = { decoded: Decoded<ServerEvent>; at: number; bytes: number };
 
-export type CloseInfo = { code: number; reason: string; serverFull: boolean };
+/** `frameTooLarge`: we closed it ourselves because a frame exceeded MAX_FRAME_BYTES. */
+export type CloseInfo = { code: number; reason: string; serverFull: boolean; frameTooLarge?: boolean };
 
 export type Connection = {
   readonly sessionId: string;
@@ -90,7 +91,9 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       fail(upgradeError(response.statusCode ?? 0, typeof retryAfter === 'string' ? retryAfter : undefined));
       response.resume();
     });
+    let frameTooLarge = false;
     socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') frameTooLarge = true;
       if (!settled) fail(networkError(error, options.url));
     });
     socket.on('message', (data, isBinary) => {
@@ -112,7 +115,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       }
     });
     socket.on('close', (code, reasonBuffer) => {
-      closeInfo = { code, reason: reasonBuffer.toString(), serverFull };
+      closeInfo = { code, reason: reasonBuffer.toString(), serverFull, ...(frameTooLarge ? { frameTooLarge } : {}) };
       if (!settled) {
         if (serverFull || code === 1013) {
           fail(new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' }));
@@ -202,7 +205,12 @@ function networkError(error: NodeJS.ErrnoException, url: string): HydraError {
       return new HydraError('connect-failed', `connection to ${where} timed out`, { cause: error });
     default:
       if (/certificate|SSL|TLS/i.test(error.message) || (error.code ?? '').startsWith('ERR_TLS') || (error.code ?? '').includes('CERT')) {
-        return new HydraError('connect-failed', `TLS failure talking to ${where}: ${redact(error.message)}`, { cause: error });
+        // OpenSSL's "write EPROTO …:SSL routines:fn:reason:file:line:" → just the reason.
+        const detail = redact(/SSL routines:[^:]*:([^:]+)/.exec(error.message)?.[1] ?? error.message.trim().split('\n')[0]!);
+        return new HydraError('connect-failed', `TLS failure talking to ${where}: ${detail}`, {
+          hint: 'is it a wss:// (TLS) endpoint? use ws:// for a plain server such as the local simulator',
+          cause: error,
+        });
       }
       return new HydraError('connect-failed', `cannot connect to ${where}: ${redact(error.message)}`, { cause: error });
   }

@@ -112,6 +112,10 @@ export const RESPONSE_CREATE_DEBOUNCE_MS = 200;
 /** Output rate when session.configured announces none (§3.2). */
 export const DEFAULT_OUTPUT_RATE = 48000;
 
+/** Bounds against a hostile or broken server: tool calls open at once, and streamed argument text per call. */
+export const MAX_OPEN_CALLS = 32;
+export const MAX_ARGUMENTS_CHARS = 256 * 1024;
+
 export function initialState(config: SessionConfig): State {
   return {
     phase: 'configuring',
@@ -316,7 +320,8 @@ function onAudioDelta(state: State, event: ServerEventOf<'response.output_audio.
   }
   const decoded = decodeAudioBase64(event.delta);
   if ('problem' in decoded) {
-    return show(state, { kind: 'anomaly', key: 'bad-audio', message: `dropped an audio delta: ${decoded.problem}` });
+    const key = decoded.problem.startsWith('odd') ? 'bad-audio:odd-bytes' : 'bad-audio:base64';
+    return show(state, { kind: 'anomaly', key, message: `dropped an audio delta: ${decoded.problem}` });
   }
   const effects: Effect[] = [];
   let next: State = state;
@@ -348,10 +353,18 @@ function onArgumentsDelta(state: State, event: ServerEventOf<'response.function_
   if (existing !== undefined && existing.status !== 'streaming') {
     return show(state, { kind: 'anomaly', key: 'args-after-done', message: `arguments for call ${event.call_id} after it was complete; ignored` });
   }
+  if (existing === undefined && Object.keys(state.calls).length >= MAX_OPEN_CALLS) {
+    return show(state, { kind: 'anomaly', key: 'too-many-calls', message: `more than ${MAX_OPEN_CALLS} tool calls open at once; call ${event.call_id} ignored` });
+  }
+  const soFar = existing?.argumentsText ?? '';
+  if (soFar.length + event.delta.length > MAX_ARGUMENTS_CHARS) {
+    // Keep what we have; arguments.done repeats the whole string anyway (§5.3).
+    return show(state, { kind: 'anomaly', key: 'arguments-too-long', message: `streamed arguments of call ${event.call_id} exceed ${MAX_ARGUMENTS_CHARS} characters; the rest of the stream is ignored` });
+  }
   const call: Call = {
     callId: event.call_id,
     name: event.name ?? existing?.name ?? '',
-    argumentsText: (existing?.argumentsText ?? '') + event.delta,
+    argumentsText: soFar + event.delta,
     status: 'streaming',
   };
   const turn = state.turn !== null && state.turn.firstArgsDeltaAt === undefined ? { ...state.turn, firstArgsDeltaAt: at } : state.turn;
@@ -365,6 +378,9 @@ function onArgumentsDone(state: State, event: ServerEventOf<'response.function_c
   const existing = state.calls[event.call_id];
   if (existing !== undefined && existing.status !== 'streaming') {
     return show(state, { kind: 'anomaly', key: 'duplicate-call', message: `duplicate call_id ${event.call_id}; the call already ran, ignored` });
+  }
+  if (existing === undefined && Object.keys(state.calls).length >= MAX_OPEN_CALLS) {
+    return show(state, { kind: 'anomaly', key: 'too-many-calls', message: `more than ${MAX_OPEN_CALLS} tool calls open at once; call ${event.call_id} ignored` });
   }
   // `done` repeats the full arguments string (§5.3); prefer it over our concatenation.
   const call: Call = { callId: event.call_id, name: event.name, argumentsText: event.arguments, status: 'running' };
@@ -403,6 +419,10 @@ function onToolResult(state: State, input: Extract<Input, { type: 'tool-result' 
 
 function onDebounceElapsed(state: State, token: number, at: number): Result {
   if (!state.debouncePending || token !== state.debounceToken) return { state, effects: [] };
+  if (state.toolTurnSuperseded) {
+    // The user started speaking during the debounce: the outputs are delivered, the new turn drives the model (§5.6).
+    return { state: { ...state, debouncePending: false, calls: {}, toolTurnSuperseded: false }, effects: [] };
+  }
   const stillRunning = Object.values(state.calls).some((call) => call.status !== 'answered');
   if (stillRunning) return { state: { ...state, debouncePending: false }, effects: [] };
   const turn = state.turn === null ? null : { ...state.turn, responseCreateAt: at };
@@ -430,6 +450,10 @@ function onResponseDone(state: State, event: ServerEventOf<'response.done'>): Re
   const response = event.response;
   const effects: Effect[] = [];
   const isCurrent = response.id === state.responseId;
+  if (!isCurrent && !state.staleNoted.includes(response.id)) {
+    // Neither current nor one we saw finish or get superseded: a response.done without response.created.
+    return show(state, { kind: 'anomaly', key: 'done-without-created', message: `response.done for response ${response.id}, which never started; ignored` });
+  }
   if (isCurrent && response.status === 'cancelled') effects.push({ type: 'flush-audio', reason: 'cancelled' });
   effects.push({
     type: 'show',

@@ -20,7 +20,9 @@ export type Fault =
   | 'done-without-created'
   | 'duplicate-call-id'
   | 'non-json-arguments'
-  | { largeFrameBytes: number };
+  | { largeFrameBytes: number }
+  /** Arbitrary text, sent as one frame exactly as given. */
+  | { raw: string };
 
 /** Apply one fault to one session. */
 export function injectFault(session: Session, fault: Fault): void {
@@ -28,7 +30,8 @@ export function injectFault(session: Session, fault: Fault): void {
   const responseId = current?.id ?? newId('resp');
   const itemId = newId('item');
   if (typeof fault === 'object') {
-    largeFrame(session, fault.largeFrameBytes);
+    if ('raw' in fault) session.sendText(fault.raw);
+    else largeFrame(session, fault.largeFrameBytes);
     return;
   }
   switch (fault) {

@@ -5,7 +5,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
 
-export type Writable = { write(text: string): unknown; isTTY?: boolean };
+export type Writable = { write(text: string): unknown; isTTY?: boolean; columns?: number };
 
 export type Output = {
   readonly chalk: ChalkInstance;
@@ -18,16 +18,35 @@ export type Output = {
   /** An error a person can act on: what happened, then what to do. */
   error(message: string, hint?: string): void;
   readonly jsonMode: boolean;
+  /** Where lines for the person go (stdout, or stderr under --json). */
+  readonly stream: Writable;
+  /** A person watches a real terminal: the live screen (spinner, meters) may be drawn there. */
+  readonly interactive: boolean;
+  /** With --verbose. */
+  readonly verbose: boolean;
 };
 
-export type OutputOptions = { stdout: Writable; stderr: Writable; json: boolean; color: boolean; quiet: boolean; verbose?: boolean };
+export type OutputOptions = {
+  stdout: Writable;
+  stderr: Writable;
+  json: boolean;
+  color: boolean;
+  quiet: boolean;
+  verbose?: boolean;
+  /** The environment, for TERM=dumb (no live screen). */
+  env?: NodeJS.ProcessEnv;
+};
 
 export function createOutput(options: OutputOptions): Output {
   const human = options.json ? options.stderr : options.stdout;
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
+  const dumb = options.env?.TERM === 'dumb';
   return {
     chalk,
     jsonMode: options.json,
+    stream: human,
+    interactive: !options.json && !options.quiet && !dumb && human.isTTY === true,
+    verbose: options.verbose === true && !options.quiet && !options.json,
     line(text) {
       if (options.quiet || options.json) return;
       human.write(redact(text) + '\n');

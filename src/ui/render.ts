@@ -1,118 +1,211 @@
 /**
- * Pure rendering: chat events → the lines a person reads. Takes a chalk instance so tests can
- * render without colour. No I/O here; ui/terminal.ts writes.
+ * Pure rendering: screen state → the text a person reads. Takes a chalk instance so tests can
+ * render without colour, and `now` / `width` so nothing here reads a clock or a terminal.
+ * view.ts (plain lines) and terminal.ts (the live TTY screen) write what these return.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ChatEvent } from '../chat.js';
+import type { ChatEvent, ChatOutcome } from '../chat.js';
+import { summarize } from '../metrics.js';
 import type { Note } from '../session.js';
-import { modelInfo } from '../models.js';
+import { initialUiState, plural, seconds, stepEvent, time, truncate, type LogEntry, type UiState } from './state.js';
+
+export { ms, seconds, truncate } from './state.js';
 
 export type RenderOptions = { chalk: ChalkInstance; verbose: boolean; model: string };
 
-/** One log line for an event, or null when the event is not worth a line at this verbosity. */
-export function renderEvent(event: ChatEvent, options: RenderOptions): string | null {
+/** Key help, one line per key. */
+export const KEYS: readonly (readonly [string, string])[] = [
+  ['m', 'mute / unmute the microphone (silence keeps streaming)'],
+  ['space', 'interrupt the model now'],
+  ['q', 'quit (Ctrl-C too)'],
+  ['?', 'this help'],
+];
+
+/** The header: what this session talks to. */
+export function renderHeader(state: UiState, chalk: ChalkInstance): string[] {
+  const { header } = state;
+  const parts = [`model ${header.model}`, `voice ${header.voice ?? 'default'}`, `${header.url}${header.mock ? ' (simulator)' : ''}`];
+  const lines = [`${chalk.bold('hydra-chat')} ${chalk.dim('·')} ${parts.join(chalk.dim(' · '))}`];
+  if (header.tools.length > 0) lines.push(`${chalk.dim('tools')} ${header.tools.join(', ')}`);
+  return lines;
+}
+
+/** One log line. `timestamps` prefixes the session time (the live screen does; plain output does not). */
+export function renderLogEntry(entry: LogEntry, options: { chalk: ChalkInstance; startedAt: number; timestamps: boolean }): string {
   const { chalk } = options;
-  switch (event.type) {
-    case 'connection':
-      return renderConnection(event.detail, options);
-    case 'note':
-      return renderNote(event.note, options);
-    case 'metric': {
-      const metric = event.metric;
-      if (metric.kind === 'plain') return `${chalk.green('hydra')}  ▸ replying · V2V ${ms(metric.v2vMs)}`;
-      const t = metric.tool;
-      return (
-        `${chalk.green('hydra')}  ▸ replying after tools · V2V ${ms(metric.v2vMs)} ` +
-        chalk.dim(`(args start ${ms(t.argsStartMs)}, args done ${ms(t.argsDoneMs)}, tool ${ms(t.toolRunMs)}, narration ${ms(t.narrationStartMs)})`)
-      );
+  const detail = entry.detail === undefined ? '' : ` ${chalk.dim(`(${entry.detail})`)}`;
+  let body: string;
+  switch (entry.kind) {
+    case 'you':
+      body = `${chalk.blue('you    ▸')} ${entry.text}`;
+      break;
+    case 'hydra':
+      body = `${chalk.green('hydra  ▸')} ${entry.text}`;
+      break;
+    case 'turn':
+      body = `${chalk.green('hydra  ▸')} ${entry.text}`;
+      break;
+    case 'tool':
+      body = chalk.magenta(entry.text);
+      break;
+    case 'tool-ok':
+    case 'tool-error': {
+      const mark = entry.kind === 'tool-ok' ? '✓' : '✗';
+      const [head, ...rest] = entry.text.split(` ${mark} `);
+      body = `${chalk.magenta(head)} ${entry.kind === 'tool-ok' ? chalk.green(mark) : chalk.red(mark)} ${rest.join(` ${mark} `)}`;
+      break;
     }
-    case 'played':
-      if (event.reason === 'speech-started' || event.reason === 'key') {
-        return chalk.yellow(`you interrupted · ${seconds(event.droppedMs)} of reply dropped (${seconds(event.playedMs)} played)`);
-      }
-      return null;
+    case 'interrupt':
+      body = chalk.yellow(entry.text);
+      break;
+    case 'warning':
+      body = chalk.yellow(entry.text);
+      break;
+    case 'error':
+      body = chalk.red(entry.text);
+      break;
+    case 'dim':
     case 'frame':
-      if (!options.verbose) return null;
-      return chalk.dim(`${event.direction === 'in' ? '←' : '→'} ${String(event.frame.type)} ${ms(event.at)}`);
+      body = chalk.dim(entry.text);
+      break;
+    case 'info':
+      body = entry.text;
+      break;
+  }
+  const prefix = options.timestamps ? `${chalk.dim(time(entry.at - options.startedAt).padStart(6))} ` : '';
+  return `${prefix}${body}${detail}`;
+}
+
+/** What the status line says, without the spinner glyph. */
+export function statusLabel(state: UiState, now: number): string {
+  switch (state.activity) {
+    case 'starting':
+      return 'starting';
+    case 'connecting':
+      return 'connecting';
+    case 'reconnecting':
+      return `reconnecting (attempt ${state.attempt + 1})`;
+    case 'retrying': {
+      const left = state.retry ? Math.max(0, Math.ceil((state.retry.until - now) / 1000)) : 0;
+      return `${state.retry?.message ?? 'disconnected'} · retrying in ${left} s`;
+    }
+    case 'configuring':
+      return 'configuring';
+    case 'user-speaking':
+      return "you're speaking";
+    case 'listening':
+      return state.playing ? 'speaking' : 'listening';
+    case 'thinking':
+      return state.playing ? 'speaking' : 'thinking';
+    case 'responding':
+      return 'speaking';
+    case 'running-tool': {
+      const tool = state.tools.at(-1);
+      if (!tool) return 'running tool';
+      if (tool.status === 'streaming') return `running tool ${tool.name} ◂ ${truncate(tool.args, 40)}`;
+      return `running tool ${tool.name} · ${seconds(now - tool.since)}`;
+    }
+    case 'ending':
+      return 'ending';
   }
 }
 
-function renderConnection(detail: Extract<ChatEvent, { type: 'connection' }>['detail'], options: RenderOptions): string | null {
-  const { chalk } = options;
-  switch (detail.status) {
-    case 'connecting':
-      return detail.attempt === 0 ? chalk.dim('connecting…') : chalk.dim(`reconnecting (attempt ${detail.attempt + 1})…`);
-    case 'connected':
-      return chalk.dim(`session ${detail.sessionId}`);
-    case 'retrying': {
-      const what = detail.why === 'server-full' ? 'server full' : detail.why === 'rate-limited' ? 'rate limited' : detail.error.message;
-      return chalk.yellow(`${what} · retrying in ${seconds(detail.inMs)}`);
-    }
-    case 'phase':
-      return null;
-  }
+/** A level meter: `cells` wide, -60 dBFS (empty) to 0 dBFS (full). */
+export function renderMeter(db: number, cells: number): string {
+  const fraction = Math.min(1, Math.max(0, (db + 60) / 60));
+  const full = Math.round(fraction * cells);
+  return '█'.repeat(full) + '·'.repeat(cells - full);
+}
+
+function dbText(db: number): string {
+  return db <= -99 ? '  -∞ dB' : `${String(Math.round(db)).padStart(4)} dB`;
+}
+
+const METER_CELLS = 12;
+
+/** The live status line (after the spinner): activity, mic and speaker meters, MUTED, elapsed time. */
+export function renderStatus(state: UiState, options: { chalk: ChalkInstance; now: number; width: number }): string {
+  const { chalk, now } = options;
+  const mic = state.muted
+    ? `${chalk.bold('mic')} ${chalk.inverse.red(' MUTED '.padEnd(METER_CELLS))}${' '.repeat(8)}`
+    : `${chalk.bold('mic')} ${chalk.blue(renderMeter(state.inputDb, METER_CELLS))} ${chalk.dim(dbText(state.inputDb))}`;
+  const out = `${chalk.bold('out')} ${chalk.green(renderMeter(state.outputDb, METER_CELLS))} ${chalk.dim(dbText(state.outputDb))}`;
+  const clock = chalk.dim(time(now - state.startedAt).replace(/\.\d$/, ''));
+  const right = `${mic}  ${out}  ${clock}`;
+  const labelWidth = Math.max(8, options.width - 2 - visibleLength(right) - 2);
+  const label = statusLabel(state, now);
+  const shown = label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(Math.min(labelWidth, 28));
+  const colour = state.activity === 'retrying' || state.activity === 'reconnecting' ? chalk.yellow : state.activity === 'running-tool' ? chalk.magenta : chalk.bold;
+  return fit(`${colour(shown)}  ${right}`, options.width - 2);
+}
+
+/** The line under the status: the session at a glance and the keys. */
+export function renderInfo(state: UiState, options: { chalk: ChalkInstance; width: number }): string {
+  const { header } = state;
+  const parts = [header.model, `voice ${header.voice ?? 'default'}`];
+  if (header.sessionId) parts.push(`session ${header.sessionId.slice(0, 8)}`);
+  if (header.outputRate) parts.push(`${header.outputRate / 1000} kHz out`);
+  parts.push(header.tools.length ? `tools: ${header.tools.join(', ')}` : 'no tools');
+  const keys = 'm mute · space interrupt · q quit · ? help';
+  return options.chalk.dim(fit(`  ${parts.join(' · ')}  │  ${keys}`, options.width - 1));
+}
+
+/** The exit summary. */
+export function renderSummary(state: UiState, outcome: ChatOutcome, extra: { recordingPath?: string; now: number; chalk: ChalkInstance }): string {
+  const { stats } = state;
+  const latency = summarize(stats.v2v);
+  const parts = [
+    seconds(extra.now - state.startedAt),
+    plural(Math.max(outcome.turns, stats.turns), 'turn'),
+    latency.count ? `V2V median ${Math.round(latency.medianMs!)} ms, max ${Math.round(latency.maxMs!)} ms` : 'no measured turns',
+    plural(stats.toolCalls, 'tool call') + (stats.toolErrors ? ` (${stats.toolErrors} failed)` : ''),
+    plural(stats.interruptions, 'interruption'),
+  ];
+  if (stats.tokens > 0) parts.push(`${stats.tokens} tokens`);
+  if (extra.recordingPath) parts.push(`recording: ${extra.recordingPath}`);
+  return `${extra.chalk.bold('summary')} ${extra.chalk.dim('·')} ${parts.join(extra.chalk.dim(' · '))}`;
+}
+
+export function renderHelp(chalk: ChalkInstance): string[] {
+  return ['keys:', ...KEYS.map(([key, what]) => `  ${chalk.bold(key.padEnd(6))} ${what}`)];
+}
+
+/** One log line for a single event, rendered plain (kept for callers outside the view, e.g. reports). */
+export function renderEvent(event: ChatEvent, options: RenderOptions): string | null {
+  const state = initialUiState({ model: options.model, voice: undefined, url: '', tools: [], mock: false }, { now: 0, verbose: options.verbose });
+  const { log } = stepEvent(state, event, 0);
+  if (log.length === 0) return null;
+  return log.map((entry) => renderLogEntry(entry, { chalk: options.chalk, startedAt: 0, timestamps: false })).join('\n');
 }
 
 /** The line for a session note; exported for the scenario report. */
 export function renderNote(note: Note, options: RenderOptions): string | null {
-  const { chalk } = options;
-  switch (note.kind) {
-    case 'warning':
-      return chalk.yellow(`warning: ${note.message || note.code}${note.code === 'model_deprecated' ? migrationHint(options.model) : ''}`);
-    case 'server-error':
-      return chalk.red(`server error ${note.code}${note.param ? ` (${note.param})` : ''}: ${note.message}`);
-    case 'configured':
-      return chalk.dim(`configured · voice ${note.voice ?? 'default'} · output ${note.outputSampleRate} Hz · ${note.tools} tool(s)`);
-    case 'tools-updated':
-      return chalk.cyan(`tools updated on the server (${note.tools})`);
-    case 'speech-started':
-      return options.verbose ? chalk.blue('you    ▸ speaking…') : null;
-    case 'speech-stopped':
-      return chalk.blue('you    ▸ (turn ended)');
-    case 'noise-discarded':
-      return chalk.dim('(noise ignored: no turn)');
-    case 'response-started':
-      return options.verbose ? chalk.dim(`response ${note.responseId} started`) : null;
-    case 'response-done': {
-      if (note.status === 'completed') {
-        const usage = note.usage?.total_tokens === undefined ? '' : chalk.dim(` · ${note.usage.total_tokens} tokens`);
-        return options.verbose || usage ? chalk.dim(`response done`) + usage : null;
-      }
-      return chalk.yellow(`response ${note.status}${note.reason ? ` (${note.reason})` : ''}`);
+  return renderEvent({ type: 'note', note }, options);
+}
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+export function visibleLength(text: string): number {
+  return [...text.replace(ANSI, '')].length;
+}
+
+/** Cuts a (possibly coloured) line to `width` visible characters. */
+export function fit(text: string, width: number): string {
+  if (visibleLength(text) <= width) return text;
+  let out = '';
+  let visible = 0;
+  let index = 0;
+  while (index < text.length && visible < width - 1) {
+    const match = text.startsWith('\x1b', index) ? /^\x1b\[[0-9;?]*[A-Za-z]/.exec(text.slice(index)) : null;
+    if (match) {
+      out += match[0];
+      index += match[0].length;
+      continue;
     }
-    case 'interrupted':
-      return null; // the 'played' event says how much was dropped
-    case 'tool-args':
-      return options.verbose ? chalk.dim(`tool ${note.name || '?'} ◂ ${truncate(note.argumentsText, 80)}`) : null;
-    case 'tool-call':
-      return chalk.magenta(`tool ${note.name}(${truncate(note.argumentsText, 100)})`);
-    case 'tool-result': {
-      const mark = note.ok ? chalk.green('✓') : chalk.red('✗');
-      return `${chalk.magenta(`tool ${note.name}`)} ${mark} ${ms(note.durationMs)} → ${truncate(note.output, 120)}`;
-    }
-    case 'transcript':
-      return `${note.role === 'user' ? chalk.blue('you   ') : chalk.green('hydra ')} ▸ ${note.text}`;
-    case 'anomaly':
-      return chalk.yellow(`note: ${note.message}`);
+    const char = String.fromCodePoint(text.codePointAt(index)!);
+    out += char;
+    index += char.length;
+    visible += 1;
   }
-}
-
-function migrationHint(model: string): string {
-  const info = modelInfo(model);
-  if (!info?.migrateTo) return '';
-  const target = modelInfo(info.migrateTo);
-  return ` — migrate with --model ${info.migrateTo}${target ? ` and a voice from: ${target.voices.join(', ')}` : ''}`;
-}
-
-export function ms(value: number): string {
-  return `${Math.round(value)} ms`;
-}
-
-export function seconds(valueMs: number): string {
-  return `${(valueMs / 1000).toFixed(1)} s`;
-}
-
-export function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return `${out}…${text.includes('\x1b') ? '\x1b[0m' : ''}`;
 }

@@ -1,11 +1,19 @@
 /**
- * The chat's screen: what the person sees and the keys they press. This first cut prints one line
- * per event (the plain, non-TTY form) and reads m / space / q / ? on a TTY.
+ * The chat's screen: what the person sees and the keys they press.
+ *
+ * On a real terminal (Output.interactive): a header, a scrolling log, and under it a live ora
+ * status line with level meters and an info line, redrawn ten times a second. Anywhere else
+ * (piped, CI, --quiet): one plain line per event, no spinner and no escape codes. Either way the
+ * state is folded by ui/state.ts and turned into text by ui/render.ts (pure); this module only
+ * writes, ticks and reads keys. Raw mode and the cursor are restored on close and on process exit.
  */
+import { performance } from 'node:perf_hooks';
 import type { ChatEvent, ChatOutcome } from '../chat.js';
-import { summarize } from '../metrics.js';
-import { renderEvent, seconds } from './render.js';
-import type { Output } from './output.js';
+import { redact } from '../redact.js';
+import type { Output, Writable } from './output.js';
+import { renderHeader, renderHelp, renderInfo, renderLogEntry, renderStatus, renderSummary } from './render.js';
+import { flushLog, initialUiState, setLevels, setMuted, setTools, stepEvent, type LogEntry, type UiState } from './state.js';
+import { startLiveScreen, type LiveScreen } from './terminal.js';
 
 export type ViewHeader = { model: string; voice: string | undefined; url: string; tools: readonly string[]; mock: boolean };
 
@@ -15,8 +23,8 @@ export type ViewControls = {
   /** Flips mute; returns whether the mic is now muted. */
   toggleMute(): boolean;
   quit(): void;
-  /** Current levels in dBFS (-100 = silence). */
-  levels(): { inputDb: number; outputDb: number };
+  /** Current levels in dBFS (-100 = silence), and whether model audio is playing right now. */
+  levels(): { inputDb: number; outputDb: number; playing?: boolean };
 };
 
 export type KeyInput = {
@@ -28,71 +36,156 @@ export type KeyInput = {
   pause(): unknown;
 };
 
-export type ViewOptions = { out: Output; input: KeyInput | null; verbose: boolean; header: ViewHeader };
+export type ViewOptions = {
+  out: Output;
+  input: KeyInput | null;
+  verbose: boolean;
+  header: ViewHeader;
+  /** Draw the live screen (default: when `out` is interactive). */
+  live?: boolean;
+  /** Monotonic clock in ms (tests pass their own). */
+  now?: () => number;
+  /** Ctrl-C in raw mode: what a terminal would do, SIGINT to ourselves (the CLI quits cleanly, twice = now). */
+  raiseInterrupt?: () => void;
+  /** Live redraw period. */
+  tickMs?: number;
+};
 
 export type View = {
   observe(event: ChatEvent): void;
   attach(controls: ViewControls): void;
+  /** The tools were reloaded: show the new names in the header. */
+  setTools(names: readonly string[]): void;
   summary(outcome: ChatOutcome, extra: { recordingPath?: string }): void;
-  /** Restores the terminal (raw mode, cursor); safe to call more than once. */
+  /** Restores the terminal (live line, raw mode, cursor); safe to call more than once. */
   close(): void;
+  /** The current screen state (for tests). */
+  state(): UiState;
 };
+
+const SHOW_CURSOR = '\x1b[?25h';
 
 export function createView(options: ViewOptions): View {
   const { out, header } = options;
-  const v2v: number[] = [];
-  let toolCalls = 0;
-  let interruptions = 0;
-  const startedAt = Date.now();
+  const { chalk } = out;
+  const now = options.now ?? (() => performance.now());
+  const live = options.live ?? out.interactive;
+  let state = initialUiState({ ...header }, { now: now(), verbose: options.verbose });
+  let controls: ViewControls | null = null;
   let detachKeys: (() => void) | null = null;
+  let quitting = false;
+  const width = (): number => Math.max(40, (out.stream as Writable).columns ?? 80);
 
-  out.line(
-    out.chalk.bold('hydra-chat') +
-      out.chalk.dim(` · ${header.model} · voice ${header.voice ?? 'default'} · ${header.url}${header.tools.length ? ` · tools: ${header.tools.join(', ')}` : ''}`),
-  );
+  for (const line of renderHeader(state, chalk)) out.line(line);
+
+  const liveText = (): string => `${renderStatus(state, { chalk, now: now(), width: width() })}\n${renderInfo(state, { chalk, width: width() })}`;
+  let screen: LiveScreen | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  if (live) {
+    screen = startLiveScreen({ stream: out.stream as Writable & NodeJS.WritableStream, color: chalk.level > 0, text: liveText() });
+    timer = setInterval(() => {
+      if (controls) state = setLevels(state, controls.levels());
+      screen?.update(liveText());
+    }, options.tickMs ?? 100);
+    timer.unref();
+  }
+
+  const emit = (log: readonly LogEntry[]): void => {
+    if (log.length === 0) return;
+    const lines = log.map((entry) => renderLogEntry(entry, { chalk, startedAt: state.startedAt, timestamps: live }));
+    if (screen) {
+      screen.update(liveText());
+      screen.log(lines.map(redact));
+    } else {
+      for (const line of lines) out.line(line);
+    }
+  };
+  const refresh = (): void => screen?.update(liveText());
+
+  const onKey = (key: string): void => {
+    const c = controls;
+    if (!c) return;
+    if (key === 'm' || key === 'M') {
+      const step = setMuted(state, c.toggleMute(), now());
+      state = step.state;
+      emit(step.log);
+    } else if (key === ' ') {
+      c.interrupt();
+    } else if (key === 'q' || key === 'Q') {
+      if (quitting) return;
+      quitting = true;
+      state = { ...state, activity: 'ending' };
+      emit([{ at: now(), kind: 'dim', text: 'quitting…' }]);
+      c.quit();
+    } else if (key === '\u0003') {
+      (options.raiseInterrupt ?? (() => process.kill(process.pid, 'SIGINT')))();
+    } else if (key === '?' || key === 'h') {
+      const at = now();
+      emit(renderHelp(chalk).map((text) => ({ at, kind: 'info' as const, text })));
+    }
+    refresh();
+  };
+
+  const close = (): void => {
+    if (timer) clearInterval(timer);
+    timer = null;
+    const flushed = flushLog(state);
+    state = flushed.state;
+    emit(flushed.log);
+    screen?.stop();
+    screen = null;
+    detachKeys?.();
+    detachKeys = null;
+  };
 
   return {
+    state: () => state,
     observe(event) {
-      if (event.type === 'metric') v2v.push(event.metric.v2vMs);
-      if (event.type === 'note' && event.note.kind === 'tool-call') toolCalls += 1;
-      if (event.type === 'played' && (event.reason === 'speech-started' || event.reason === 'key')) interruptions += 1;
-      const line = renderEvent(event, { chalk: out.chalk, verbose: options.verbose, model: header.model });
-      if (line !== null) out.line(line);
+      const step = stepEvent(state, event, now());
+      state = step.state;
+      emit(step.log);
+      if (step.log.length === 0) refresh();
     },
-    attach(controls) {
+    setTools(names) {
+      state = setTools(state, names);
+      refresh();
+    },
+    attach(next) {
+      controls = next;
       const input = options.input;
       if (!input?.isTTY || !input.setRawMode) return;
       const onData = (data: Buffer): void => {
-        const key = data.toString();
-        if (key === 'm') out.line(controls.toggleMute() ? out.chalk.yellow('muted (silence is still streamed)') : 'unmuted');
-        else if (key === ' ') controls.interrupt();
-        else if (key === 'q' || key === '\u0003') controls.quit();
-        else if (key === '?') out.line(out.chalk.dim('keys: m mute/unmute · space interrupt · q quit · ? help'));
+        const text = data.toString('utf8');
+        if (text.startsWith('\x1b')) return; // arrows and other escape sequences: not ours
+        for (const key of text) onKey(key);
+      };
+      const restore = (): void => {
+        try {
+          input.setRawMode?.(false);
+        } catch {
+          // stdin already closed
+        }
+      };
+      // After a crash or process.exit the terminal must still come back cooked, with a cursor.
+      const onExit = (): void => {
+        restore();
+        if (live) (out.stream as Writable).write(SHOW_CURSOR);
       };
       input.setRawMode(true);
       input.on('data', onData);
       input.resume();
+      process.once('exit', onExit);
       detachKeys = () => {
         input.off('data', onData);
-        input.setRawMode?.(false);
+        restore();
         input.pause();
+        process.off('exit', onExit);
       };
     },
     summary(outcome, extra) {
-      const stats = summarize(v2v);
-      const parts = [
-        `${seconds(Date.now() - startedAt)}`,
-        `${outcome.turns} turn(s)`,
-        stats.count ? `V2V median ${Math.round(stats.medianMs!)} ms, max ${Math.round(stats.maxMs!)} ms` : 'no measured turns',
-        `${toolCalls} tool call(s)`,
-        `${interruptions} interruption(s)`,
-      ];
-      if (extra.recordingPath) parts.push(`recording: ${extra.recordingPath}`);
-      out.line(out.chalk.dim(`summary · ${parts.join(' · ')}`));
+      close();
+      out.line(renderSummary(state, outcome, { ...extra, now: now(), chalk }));
     },
-    close() {
-      detachKeys?.();
-      detachKeys = null;
-    },
+    close,
   };
 }

@@ -1,0 +1,165 @@
+/**
+ * The real CLI (the build: bin/hydra-chat.js) in a real terminal under tmux, against the simulator:
+ * keys sent with send-keys, the screen read with capture-pane. Every wait polls the screen (bounded);
+ * nothing sleeps to synchronise.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWavMono16k, wavHeader } from '../src/audio/wav.js';
+import { haveTmux, TmuxSession } from './support/tmux.js';
+
+const cwd = process.cwd();
+const hydra = (...args: string[]) => [process.execPath, 'bin/hydra-chat.js', ...args];
+
+let dir: string;
+let silence: string;
+let lateSpeech: string;
+const sessions: TmuxSession[] = [];
+const children: ChildProcess[] = [];
+
+async function wav(path: string, pcm: Buffer): Promise<string> {
+  await writeFile(path, Buffer.concat([wavHeader(16000, 1, pcm.length), pcm]));
+  return path;
+}
+
+async function start(argv: string[], env: Record<string, string> = {}): Promise<TmuxSession> {
+  const session = await TmuxSession.start(argv, { cwd, env });
+  sessions.push(session);
+  return session;
+}
+
+const available = await haveTmux();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hydra-tmux-test-'));
+  // 30 s of silence: the session stays up until a key ends it.
+  silence = await wav(join(dir, 'silence.wav'), Buffer.alloc(16000 * 2 * 30));
+  // 1.2 s of silence, then speech: the user talks over the greeting (a barge-in).
+  const hello = await readWavMono16k('test/fixtures/hello-16k.wav');
+  lateSpeech = await wav(join(dir, 'late-speech.wav'), Buffer.concat([Buffer.alloc(Math.round(16000 * 2 * 1.2)), hello]));
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(sessions.map((session) => session.kill()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!available)('hydra-chat in a terminal (tmux)', () => {
+  it('shows the header and live status; m mutes, space interrupts the greeting, ? helps, q quits with 0 and restores the terminal', async () => {
+    const term = await start(hydra('--mock', '--greet', '--voice', 'reed', '--input', silence, '--output', join(dir, 'a.wav')));
+    // The greeting is playing: the status line says so.
+    const speaking = await term.waitFor(/^\S speaking\s+mic /m);
+    expect(speaking).toMatch(/hydra-chat · model hydra · voice reed · ws:\/\/127\.0\.0\.1:\d+\/\S+ \(simulator\)/);
+    expect(speaking).toMatch(/session [0-9a-f]{8} · 48 kHz out/);
+    expect(speaking).toContain('m mute · space interrupt · q quit · ? help');
+
+    await term.sendKeys('Space');
+    // The log says how much was dropped, and the status goes back to listening.
+    await term.waitFor((screen) => /you interrupted · \d+\.\d s of reply dropped/.test(screen) && /^\S listening\s+mic /m.test(screen));
+
+    await term.sendKeys('m');
+    const muted = await term.waitFor(/mic\s+MUTED/);
+    expect(muted).toContain('muted · the mic sends silence');
+
+    await term.sendKeys('?');
+    await term.waitFor('space  interrupt the model now');
+
+    await term.sendKeys('q');
+    const exit = await term.waitForExit();
+    expect(exit.code).toBe(0);
+    expect(exit.terminal).toBe('cooked');
+    expect(await term.cursorVisible()).toBe(true);
+    expect(exit.screen).toMatch(/summary · \d+\.\d s · 0 turns · no measured turns · 0 tool calls · 1 interruption/);
+    // The live lines are gone: no spinner frame is left behind on the final screen.
+    expect(exit.screen).not.toMatch(/^\S (listening|speaking|ending)\s+mic /m);
+  });
+
+  it('a barge-in: talking over the greeting drops the rest of it, then the turn is answered and the run ends by itself', async () => {
+    const term = await start(hydra('--mock', '--greet', '--input', lateSpeech, '--output', join(dir, 'b.wav'), '--trailing-silence', '1000'));
+    const exit = await term.waitForExit(30_000);
+    expect(exit.screen).toMatch(/you interrupted \(barge-in\)/);
+    expect(exit.screen).toMatch(/you {4}▸ \(turn ended\)/);
+    expect(exit.screen).toMatch(/hydra {2}▸ replying · V2V \d+ ms/);
+    expect(exit.screen).toMatch(/summary · .* · 1 turn · V2V median \d+ ms, max \d+ ms · 0 tool calls · 1 interruption/);
+    expect(exit.code).toBe(0);
+    expect(exit.terminal).toBe('cooked');
+  });
+
+  it('a tool call: name, arguments, result and handler time, then the narration turn with its §9.2 decomposition', async () => {
+    const rules = join(dir, 'rules.json');
+    await writeFile(rules, JSON.stringify([{ turn: 1, calls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] }]));
+    const tools = join(dir, 'tools.json');
+    await writeFile(
+      tools,
+      JSON.stringify({
+        tools: [
+          {
+            name: 'get_weather',
+            description: 'Current weather for a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            result: { city: 'Paris', temp_c: 12, sky: 'cloudy' },
+          },
+        ],
+      }),
+    );
+    const simulator = spawn(process.execPath, ['bin/hydra-chat.js', 'simulate', '--rules', rules, '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(simulator);
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const timer = setTimeout(() => reject(new Error(`the simulator did not start: ${text}`)), 15_000);
+      simulator.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const match = /listening on (ws:\/\/\S+)/.exec(text);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      simulator.on('exit', () => reject(new Error(`the simulator exited: ${text}`)));
+    });
+
+    const term = await start(hydra('--url', url, '--tools', tools, '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'c.wav')), {
+      SMALLEST_API_KEY: 'sk-tmux-test-key',
+    });
+    await term.waitFor(/tools get_weather/);
+    const exit = await term.waitForExit(30_000);
+    const screen = exit.screen;
+    expect(screen).toContain('tool get_weather({"city":"Paris"})');
+    expect(screen).toMatch(/tool get_weather ✓ \d+ ms → \{"city":"Paris","temp_c":12,"sky":"cloudy"\}/);
+    expect(screen).toMatch(/replying after tools · V2V \d+ ms \(args start \d+ ms · args done \d+ ms · tool \d+ ms · narration \d+ ms\)/);
+    expect(screen).toMatch(/summary · .* · 1 tool call · 0 interruptions/);
+    expect(screen).not.toContain('sk-tmux-test-key');
+    expect(exit.code).toBe(0);
+    expect(exit.terminal).toBe('cooked');
+    simulator.kill('SIGTERM');
+  });
+
+  it('Ctrl-C quits cleanly: exit 0, the terminal cooked again, the cursor back', async () => {
+    const term = await start(hydra('--mock', '--input', silence, '--output', join(dir, 'd.wav')));
+    await term.waitFor(/^\S listening\s+mic /m);
+    await term.sendKeys('C-c');
+    const exit = await term.waitForExit();
+    expect(exit.code).toBe(0);
+    expect(exit.terminal).toBe('cooked');
+    expect(await term.cursorVisible()).toBe(true);
+    expect(exit.screen).toContain('summary ·');
+  });
+
+  it('piped (| cat) from a terminal: plain line-per-event output with no escape codes', async () => {
+    const file = join(dir, 'piped.txt');
+    const command = `${hydra('--mock', '--greet', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'e.wav')).join(' ')} 2>&1 | cat > ${file}`;
+    const term = await start(['sh', '-c', command]);
+    const exit = await term.waitForExit(30_000);
+    expect(exit.code).toBe(0);
+    const text = await readFile(file, 'utf8');
+    expect(text).not.toContain('\x1b');
+    expect(text).toMatch(/^hydra-chat · model hydra/m);
+    expect(text).toMatch(/V2V \d+ ms/);
+    expect(text).toMatch(/^summary · /m);
+    expect(text).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/); // no spinner frames
+  });
+});
