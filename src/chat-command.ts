@@ -17,7 +17,8 @@ import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
-import { createToolRunner, findDefaultToolsFile, loadAgentConfig, watchAgentConfig, type AgentToolRunner } from './tools/index.js';
+import { findDefaultToolsFile } from './tools/files.js';
+import type { AgentToolRunner } from './tools/index.js';
 
 import { DEFAULT_URL } from './models.js';
 
@@ -54,7 +55,9 @@ export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: Abor
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
   const { out, env, signal } = context;
   const agentFile = options.tools ?? findDefaultToolsFile(process.cwd()) ?? undefined;
-  const agent = agentFile === undefined ? null : await loadAgentConfig(agentFile);
+  // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
+  const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
+  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile);
   // The config file describes the agent; flags given on the command line win.
   const effective: ChatCommandOptions = {
     ...options,
@@ -65,7 +68,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   };
   const model = effective.model ?? DEFAULT_MODEL;
   const session = await sessionConfig(effective, model, out);
-  const tools = agent ? createToolRunner(agent) : null;
+  const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
   const frameMs = options.frameMs ?? 20;
   if (!Number.isInteger(frameMs) || frameMs < 20 || frameMs > 40) {
     throw new HydraError('usage', `--frame-ms must be a whole number from 20 to 40 (got ${options.frameMs})`);
@@ -94,6 +97,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
 
   const view = createView({
     out,
+    liveScreen: out.interactive ? (await import('./ui/terminal.js')).startLiveScreen : null,
     input: context.stdin ?? null,
     verbose: options.verbose === true,
     header: { model, voice: session.voice, url: redact(url), tools: tools ? tools.declarations().map((tool) => tool.name) : [], mock: options.mock === true },
@@ -160,7 +164,10 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
     });
-    watcher = agentFile === undefined || tools === null ? null : watchTools(agentFile, tools, chat, out, (names) => view.setTools(names));
+    watcher =
+      agentFile === undefined || tools === null || toolsModule === null
+        ? null
+        : watchTools(toolsModule.watchAgentConfig, agentFile, tools, chat, out, (names) => view.setTools(names));
     view.attach({
       interrupt: () => chat.interrupt(),
       toggleMute: () => (muted = !muted),
@@ -190,7 +197,14 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
 }
 
 /** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */
-function watchTools(path: string, runner: AgentToolRunner, chat: Chat, out: Output, onTools: (names: string[]) => void): { close(): void } {
+function watchTools(
+  watchAgentConfig: typeof import('./tools/index.js').watchAgentConfig,
+  path: string,
+  runner: AgentToolRunner,
+  chat: Chat,
+  out: Output,
+  onTools: (names: string[]) => void,
+): { close(): void } {
   return watchAgentConfig(path, (result) => {
     if (!result.ok) {
       out.line(out.chalk.red(`tools: ${result.error.message} — keeping the previous tools`));

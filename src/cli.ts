@@ -118,12 +118,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   program.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
 
   let signals = 0;
+  // SIGINT is the user quitting (0, like q); SIGTERM / SIGHUP end the run just as cleanly but say so (128+n).
+  let signalExit: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     if (signals > 1) process.exit(130); // a second Ctrl-C means now
-    if (signal !== 'SIGINT') exitCode = 128 + (signal === 'SIGTERM' ? 15 : 1);
+    if (signal !== 'SIGINT') signalExit = 128 + (signal === 'SIGTERM' ? 15 : 1);
     controller.abort();
   };
+  stopRun = () => controller.abort();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   try {
@@ -135,17 +138,42 @@ export async function main(argv: readonly string[]): Promise<number> {
     return hydraError.exitCode;
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
+    stopRun = null;
   }
-  return exitCode;
+  return signalExit ?? exitCode;
 }
+
+/** Ends the running command cleanly (socket closed with 1000, recordings finalised); null when idle. */
+let stopRun: (() => void) | null = null;
 
 /** What bin/hydra-chat.js runs: main() with crash handling and a bounded exit. */
 export async function run(): Promise<void> {
-  process.on('uncaughtException', (error) => {
+  const internal = new HydraError('internal', '').exitCode;
+  let crashed = false;
+  // An error nothing caught (a bug, or a tool handler's stray timer throwing): say so in one line, then
+  // end the run the clean way (close 1000, recordings finalised, terminal restored) within a second.
+  const crash = (error: unknown): void => {
+    const first = !crashed;
+    crashed = true;
+    if (!first) return;
     process.stderr.write(redact(`error: internal error: ${error instanceof Error ? error.message : String(error)}\n`));
-    process.exit(new HydraError('internal', '').exitCode);
-  });
-  const code = await main(process.argv);
+    process.stderr.write('hint: the session was ended cleanly; if this is not from your own tool code, please report it\n');
+    stopRun?.();
+    setTimeout(() => process.exit(internal), 1000).unref();
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  // The reader went away (`hydra-chat voices | head`): stop quietly, as other command-line tools do.
+  let pipeClosed = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') return crash(error);
+      pipeClosed = true;
+      stopRun?.();
+    });
+  }
+  const result = await main(process.argv);
+  const code = crashed ? internal : pipeClosed ? 0 : result;
   process.exitCode = code;
   // Sockets and timers are closed by now; a stuck native handle must not keep a finished run alive.
   setTimeout(() => process.exit(code), 2000).unref();

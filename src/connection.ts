@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { HydraError } from './errors.js';
+import { DEFAULT_URL } from './models.js';
 import { decodeServerFrame, encode, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';
 import { redact } from './redact.js';
 
@@ -182,6 +183,11 @@ export function upgradeError(status: number, retryAfter?: string): HydraError {
     });
   }
   if (status >= 500) return new HydraError('server-error', `server error at connect (HTTP ${status})`);
+  if (status === 404) {
+    return new HydraError('connect-failed', 'no Hydra endpoint at that URL (HTTP 404 at the WebSocket upgrade)', {
+      hint: `check --url: the path is /waves/v1/s2s (e.g. ${DEFAULT_URL})`,
+    });
+  }
   return new HydraError('connect-failed', `unexpected HTTP ${status} at the WebSocket upgrade`);
 }
 

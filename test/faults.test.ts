@@ -4,7 +4,7 @@
  * process; the CLI rows run the built binary (`npm run build` first) against an in-process simulator
  * with --url and read its NDJSON / stderr. Nothing sleeps: every step waits on an event.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -419,6 +419,15 @@ describe('fault matrix: connecting (the CLI)', () => {
     expect(run.lines.find(ended)).toMatchObject({ reason: 'error', code: 'auth-rejected' });
   });
 
+  it('HTTP 404 (a wrong --url path): exit 9, names the right path, never retried', async () => {
+    const sim = await simulator();
+    const run = startCli(['--json', ...cliArgs(sim.url.replace('/waves/v1/s2s', '/v1/s2s'))], KEY_ENV);
+    expect(await run.exited).toBe(9);
+    expect(run.stderr()).toMatch(/error: no Hydra endpoint at that URL \(HTTP 404/);
+    expect(run.stderr()).toContain('/waves/v1/s2s');
+    expect(run.lines.filter((l) => l.event === 'connecting')).toHaveLength(1);
+  });
+
   it('HTTP 403: exit 5, its own message, never retried', async () => {
     const sim = await simulator({ faults: { rejectStatus: { status: 403 } } });
     const run = startCli(['--json', ...cliArgs(sim.url)], KEY_ENV);
@@ -481,10 +490,8 @@ describe('fault matrix: signals (the CLI)', () => {
       await run.waitFor((l) => l.frame?.type === 'response.done');
       run.child.kill(signal);
       const code = await run.exited;
-      // SIGINT is "the user quit" (0). For SIGTERM/SIGHUP src/cli.ts means 128+n, but the command's own
-      // exit code (0 for user-quit) currently overwrites it; either is a clean, finalised exit.
-      if (signal === 'SIGINT') expect(code).toBe(0);
-      else expect([0, 128 + number]).toContain(code);
+      // SIGINT is "the user quit" (0, like q); SIGTERM / SIGHUP end just as cleanly with 128+n.
+      expect(code).toBe(signal === 'SIGINT' ? 0 : 128 + number);
       expect(run.lines.find(ended)).toMatchObject({ reason: 'user-quit' });
       expect((await log.closes.waitFor(() => true, 'the close')).code).toBe(1000);
       for (const path of [record, output]) {
@@ -495,6 +502,30 @@ describe('fault matrix: signals (the CLI)', () => {
       }
     });
   }
+
+  it('an uncaught error (a tool handler whose stray timer throws): one line, socket closed with 1000, recording finalised, exit 70', async () => {
+    const sim = await simulator({ rules: [{ turn: 1, calls: [{ name: 'explode', arguments: {} }] }] });
+    const log = simLog(sim);
+    const tools = join(dir, 'explode.tools.ts');
+    writeFileSync(
+      tools,
+      [
+        "export default { tools: [{ name: 'explode', parameters: { type: 'object', properties: {} },",
+        "  handler: () => { setTimeout(() => { throw new Error('stray timer in the tool'); }, 0); return 'ok'; } }] };",
+        '',
+      ].join('\n'),
+    );
+    const record = join(dir, 'crash-record.wav');
+    const run = startCli(['--json', '--url', sim.url, '--tools', tools, '--input', utterance, '--output', join(dir, 'crash-out.wav'), '--record', record, '--trailing-silence', '600000'], KEY_ENV);
+    const code = await run.exited;
+    expect(code, run.stderr()).toBe(70);
+    expect(run.stderr()).toMatch(/^error: internal error: stray timer in the tool$/m);
+    expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
+    expect((await log.closes.waitFor(() => true, 'the close')).code).toBe(1000);
+    const wav = wavSizes(record);
+    expect(wav.dataBytes).toBeGreaterThan(0);
+    expect(wav.dataBytes).toBe(wav.fileBytes - 44);
+  });
 
   it('SIGKILL mid-write: --record still has a valid header within the last second', async () => {
     const sim = await simulator({ realtimeFactor: 1 });

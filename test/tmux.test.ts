@@ -162,4 +162,23 @@ describe.skipIf(!available)('hydra-chat in a terminal (tmux)', () => {
     expect(text).toMatch(/^summary · /m);
     expect(text).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/); // no spinner frames
   });
+
+  it('colours on a terminal, none with NO_COLOR or --no-color', async () => {
+    const colour = /\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*38;/; // a foreground colour
+    const runs = [
+      { env: {} as Record<string, string>, args: [] as string[], coloured: true },
+      { env: { NO_COLOR: '1' }, args: [], coloured: false },
+      { env: {}, args: ['--no-color'], coloured: false },
+    ];
+    const terms = await Promise.all(
+      runs.map((run, i) => start(hydra('--mock', ...run.args, '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, `colour-${i}.wav`), '--trailing-silence', '1000'), run.env)),
+    );
+    for (const [i, term] of terms.entries()) {
+      const exit = await term.waitForExit(30_000);
+      expect(exit.code).toBe(0);
+      const screen = await term.capture(true);
+      expect(screen).toContain('summary');
+      expect(colour.test(screen), `run ${i}: ${JSON.stringify(runs[i])}`).toBe(runs[i]!.coloured);
+    }
+  });
 });

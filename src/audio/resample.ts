@@ -1,8 +1,28 @@
 /** Sample-rate conversion with Speex's windowed-sinc resampler (WASM): proper low-pass, no aliasing. */
 import { createRequire } from 'node:module';
 
-// The package is CommonJS with its class on `default`; load it the way Node sees it.
-const SpeexResampler = (createRequire(import.meta.url)('speex-resampler') as typeof import('speex-resampler')).default;
+// The package is CommonJS with its class on `default`; load it the way Node sees it. Its Emscripten
+// runtime installs process-wide 'uncaughtException' (rethrow: Node dies with exit 7) and
+// 'unhandledRejection' (abort) handlers at load; they would override the CLI's own clean crash path,
+// so they are removed again.
+const SpeexResampler = withoutProcessHandlers(
+  () => (createRequire(import.meta.url)('speex-resampler') as typeof import('speex-resampler')).default,
+);
+
+function withoutProcessHandlers<T>(load: () => T): T {
+  const events: string[] = ['uncaughtException', 'unhandledRejection'];
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
+  try {
+    return load();
+  } finally {
+    for (const event of events) {
+      for (const listener of emitter.listeners(event)) {
+        if (!before.get(event)!.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
+}
 
 export type Resampler = { process(pcm: Buffer): Buffer; flush(): Buffer };
 

@@ -6,10 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { HydraError } from '../errors.js';
+export { DEFAULT_TOOLS_FILES, findDefaultToolsFile } from './files.js';
 import type { ToolDefinition } from './define.js';
 import { compileArguments, isZodSchema, toJsonSchema } from './schema.js';
 
@@ -26,21 +27,11 @@ export type LoadedTool = {
 export type LoadedAgent = { path: string; instructions?: string; voice?: string; model?: string; greet?: boolean; tools: LoadedTool[] };
 
 export const DEFAULT_TIMEOUT_MS = 5000;
-export const DEFAULT_TOOLS_FILES = ['hydra.tools.ts', 'hydra.tools.mts', 'hydra.tools.js', 'hydra.tools.mjs', 'hydra.tools.json'];
 const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 const KINDS: ToolKind[] = ['handler', 'result', 'command', 'http'];
 const TOOL_FIELDS = new Set(['name', 'description', 'parameters', 'timeoutMs', ...KINDS]);
 const AGENT_FIELDS = new Set(['$schema', 'instructions', 'voice', 'model', 'greet', 'tools']);
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/** The first default tools file present in `cwd`, or null. */
-export function findDefaultToolsFile(cwd: string): string | null {
-  for (const name of DEFAULT_TOOLS_FILES) {
-    const candidate = join(cwd, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return null;
-}
 
 export async function loadAgentConfig(path: string): Promise<LoadedAgent> {
   return validateAgentConfig(await importConfig(path, resolve(path)), path);

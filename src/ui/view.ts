@@ -13,7 +13,7 @@ import { redact } from '../redact.js';
 import type { Output, Writable } from './output.js';
 import { renderHeader, renderHelp, renderInfo, renderLogEntry, renderStatus, renderSummary } from './render.js';
 import { flushLog, initialUiState, setLevels, setMuted, setTools, stepEvent, type LogEntry, type UiState } from './state.js';
-import { startLiveScreen, type LiveScreen } from './terminal.js';
+import type { LiveScreen, startLiveScreen } from './terminal.js';
 
 export type ViewHeader = { model: string; voice: string | undefined; url: string; tools: readonly string[]; mock: boolean };
 
@@ -41,8 +41,11 @@ export type ViewOptions = {
   input: KeyInput | null;
   verbose: boolean;
   header: ViewHeader;
-  /** Draw the live screen (default: when `out` is interactive). */
-  live?: boolean;
+  /**
+   * Draws the live screen on a real terminal: ui/terminal.ts's startLiveScreen, passed in so that ora
+   * is only loaded when there is a terminal to draw on. Without it, plain lines.
+   */
+  liveScreen?: typeof startLiveScreen | null;
   /** Monotonic clock in ms (tests pass their own). */
   now?: () => number;
   /** Ctrl-C in raw mode: what a terminal would do, SIGINT to ourselves (the CLI quits cleanly, twice = now). */
@@ -69,7 +72,8 @@ export function createView(options: ViewOptions): View {
   const { out, header } = options;
   const { chalk } = out;
   const now = options.now ?? (() => performance.now());
-  const live = options.live ?? out.interactive;
+  const startLive = out.interactive ? options.liveScreen : null;
+  const live = startLive !== undefined && startLive !== null;
   let state = initialUiState({ ...header }, { now: now(), verbose: options.verbose });
   let controls: ViewControls | null = null;
   let detachKeys: (() => void) | null = null;
@@ -81,8 +85,8 @@ export function createView(options: ViewOptions): View {
   const liveText = (): string => `${renderStatus(state, { chalk, now: now(), width: width() })}\n${renderInfo(state, { chalk, width: width() })}`;
   let screen: LiveScreen | null = null;
   let timer: NodeJS.Timeout | null = null;
-  if (live) {
-    screen = startLiveScreen({ stream: out.stream as Writable & NodeJS.WritableStream, color: chalk.level > 0, text: liveText() });
+  if (startLive) {
+    screen = startLive({ stream: out.stream as Writable & NodeJS.WritableStream, color: chalk.level > 0, text: liveText() });
     timer = setInterval(() => {
       if (controls) state = setLevels(state, controls.levels());
       screen?.update(liveText());

@@ -75,9 +75,9 @@ export class TmuxSession {
     return session;
   }
 
-  /** The visible screen as plain text (trailing blank lines removed). */
-  async capture(): Promise<string> {
-    const { stdout } = await this.tmux('capture-pane', '-p', '-J');
+  /** The visible screen as plain text (trailing blank lines removed); `escapes` keeps colours and attributes. */
+  async capture(escapes = false): Promise<string> {
+    const { stdout } = await this.tmux('capture-pane', '-p', '-J', ...(escapes ? ['-e'] : []));
     return stdout.replace(/\s+$/, '') + '\n';
   }
 
