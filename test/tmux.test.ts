@@ -149,6 +149,18 @@ describe.skipIf(!available)('hydra-chat in a terminal (tmux)', () => {
     expect(exit.screen).toContain('summary ·');
   });
 
+  it('an error after the screen is up (connection refused): the message, exit 9, the terminal cooked and the cursor back', async () => {
+    const term = await start(hydra('--url', 'ws://127.0.0.1:9/waves/v1/s2s', '--input', silence, '--output', join(dir, 'refused.wav')), {
+      SMALLEST_API_KEY: 'sk-tmux-refused',
+    });
+    const exit = await term.waitForExit();
+    expect(exit.code).toBe(9);
+    expect(exit.terminal).toBe('cooked');
+    expect(await term.cursorVisible()).toBe(true);
+    expect(exit.screen).toMatch(/^error: connection refused by ws:\/\/127\.0\.0\.1:9/m);
+    expect(exit.screen).not.toMatch(/^\s+at /m);
+  });
+
   it('piped (| cat) from a terminal: plain line-per-event output with no escape codes', async () => {
     const file = join(dir, 'piped.txt');
     const command = `${hydra('--mock', '--greet', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'e.wav')).join(' ')} 2>&1 | cat > ${file}`;
