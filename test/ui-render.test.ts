@@ -163,6 +163,17 @@ describe('state: events → what the screen knows', () => {
     expect(text).toEqual(['hydra  ▸ “Hello! How can I help?”', 'you    ▸ “what is the weather”']);
   });
 
+  it('labels the greeting: a reply that came before the user said anything', () => {
+    const { text } = fold([
+      note({ kind: 'response-started', responseId: 'g' }),
+      note({ kind: 'response-done', responseId: 'g', status: 'completed', usage: { input_tokens: 40, output_tokens: 80, total_tokens: 120 } }),
+      note({ kind: 'speech-stopped' }),
+      note({ kind: 'response-started', responseId: 'r' }),
+      note({ kind: 'response-done', responseId: 'r', status: 'completed' }),
+    ]);
+    expect(text).toEqual(['hydra  ▸ greeting', 'response done · 120 tokens (40 in, 80 out)', 'you    ▸ (turn ended)']);
+  });
+
   it('--verbose: every frame type with its time, runs of audio frames folded into one line', () => {
     const frame = (direction: 'in' | 'out', type: string, at: number, extra: Record<string, unknown> = {}): ChatEvent => ({
       type: 'frame',

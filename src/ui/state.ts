@@ -73,6 +73,10 @@ export type UiState = Readonly<{
   stats: Readonly<{ v2v: readonly number[]; turns: number; toolCalls: number; toolErrors: number; interruptions: number; tokens: number; noise: number }>;
   startedAt: number;
   verbose: boolean;
+  /** Responses started so far, whether the user has finished a turn yet, and the greeting's response id. */
+  responses: number;
+  userSpoke: boolean;
+  greeting: string | null;
   /** --verbose: consecutive audio frames are folded into one line. */
   audioRun: { direction: 'in' | 'out'; type: string; count: number; bytes: number; at: number } | null;
 }>;
@@ -96,6 +100,9 @@ export function initialUiState(header: HeaderInfo, options: { now: number; verbo
     startedAt: options.now,
     verbose: options.verbose,
     audioRun: null,
+    responses: 0,
+    userSpoke: false,
+    greeting: null,
   };
 }
 
@@ -188,17 +195,21 @@ function stepNote(state: UiState, note: Extract<ChatEvent, { type: 'note' }>['no
     case 'speech-started':
       return { state, log: state.verbose ? [entry('you', 'speaking…')] : [] };
     case 'speech-stopped':
-      return { state, log: [entry('you', '(turn ended)')] };
+      return { state: { ...state, userSpoke: true }, log: [entry('you', '(turn ended)')] };
     case 'noise-discarded':
       return { state: withStats(state, { noise: state.stats.noise + 1 }), log: [entry('dim', 'noise ignored · the server discarded that turn')] };
     case 'response-started':
-      return { state: { ...state, transcript: '' }, log: state.verbose ? [entry('dim', `response ${note.responseId} started`)] : [] };
+      // The model speaking before the user said anything is the greeting (--greet).
+      return {
+        state: { ...state, transcript: '', responses: state.responses + 1, greeting: state.responses === 0 && !state.userSpoke ? note.responseId : state.greeting },
+        log: state.verbose ? [entry('dim', `response ${note.responseId} started`)] : [] };
     case 'response-done': {
       const log: LogEntry[] = [];
       if (state.transcript.trim() !== '') log.push(entry('hydra', `“${state.transcript.trim()}”${note.status === 'completed' ? '' : '…'}`));
       const tokens = note.usage?.total_tokens ?? (note.usage ? (note.usage.input_tokens ?? 0) + (note.usage.output_tokens ?? 0) : undefined);
       const usage = note.usage === undefined ? '' : usageText(note.usage);
       if (note.status === 'completed') {
+        if (note.responseId === state.greeting && log.length === 0) log.push(entry('hydra', 'greeting'));
         if (usage !== '' || state.verbose) log.push(entry('dim', `response done${usage === '' ? '' : ` · ${usage}`}`));
       } else if (note.status === 'cancelled') {
         // An interruption the log already told about, or the server's own cancel: quiet detail.
