@@ -8,7 +8,7 @@ import { registerSimulateCommand } from './mock/command.js';
 import { DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
-import { redact } from './redact.js';
+import { redact, registerSecret } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
 
 function integer(name: string): (value: string) => number {
@@ -97,6 +97,10 @@ const VERSION = '0.1.0';
 
 /** Entry point: parse, run, print errors as one or two lines, exit with the documented code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Whatever command runs, the key is redacted from everything it prints (even a tool echoing it).
+  registerSecret(process.env.SMALLEST_API_KEY);
+  const keyFlag = argv.findIndex((arg) => arg === '--api-key' || arg.startsWith('--api-key='));
+  if (keyFlag >= 0) registerSecret(argv[keyFlag]!.includes('=') ? argv[keyFlag]!.slice('--api-key='.length) : argv[keyFlag + 1]);
   const controller = new AbortController();
   let exitCode = 0;
   let output: Output | null = null;

@@ -7,7 +7,11 @@ const registered = new Set<string>();
 
 /** Remember a secret so that `redact` removes it wherever it shows up, not only in URLs. */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 4) registered.add(secret);
+  if (!secret || secret.length < 4) return;
+  registered.add(secret);
+  // As it appears in a URL's query (`+` and `/` become %2B and %2F).
+  const encoded = encodeURIComponent(secret);
+  if (encoded !== secret) registered.add(encoded);
 }
 
 /** The text with every known secret and every api_key query value replaced by `***`. */

@@ -18,7 +18,9 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
   const [program = '', ...rest] = argv;
   const executable = !isAbsolute(program) && /[\\/]/.test(program) ? resolve(cwd, program) : program;
   return new Promise((done, fail) => {
-    const child = spawn(executable, rest, { cwd, shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+    // The tool gets the user's environment minus the Hydra API key: a tool has no use for it.
+    const { SMALLEST_API_KEY: _key, ...env } = process.env;
+    const child = spawn(executable, rest, { cwd, env, shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     let stderr = Buffer.alloc(0);
     const kill = () => child.kill('SIGKILL');
