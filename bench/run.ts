@@ -3,8 +3,9 @@
  * a baseline client written the vendor-example way (bench/baseline-client.ts), measured in the same run.
  * Prints a table and writes bench/results.md. Figures, not tests: nothing here fails on a miss.
  *
- * BENCH_ONLY=wav,tools,startup,audio,cost,soak,scale runs a subset (for working on the bench itself).
+ * BENCH_ONLY=wav,tools,startup,audio,cost,soak,scale,fuzz,stress runs a subset (for working on the bench itself).
  */
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
     }
     if (want('soak')) await sectionSoak(sim.url);
     if (want('scale')) await sectionScale();
+    if (want('fuzz')) sectionFuzz();
+    if (want('stress')) sectionStress();
   } finally {
     await Promise.all([sim.stop(), simRt.stop(), va?.stop()]);
   }
@@ -259,6 +262,42 @@ async function sectionSoak(url: string): Promise<void> {
     const last = r.samples.at(-1);
     notes.push(`§5 soak ${r.who}: ${fmt(r.audioMinutes)} min of conversation in ${fmt(r.wallS)} s; RSS ${fmt(first?.rssMB)} → ${fmt(last?.rssMB)} MB, heap ${fmt(first?.heapMB)} → ${fmt(last?.heapMB)} MB (minute 1 → end)${r.error ? `; stderr: ${r.error}` : ''}.`);
   }
+}
+
+/** A bench script in its own process; its stdout's last line is its JSON result. */
+function script(args: string[]): Record<string, unknown> {
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const line = run.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${args.join(' ')} printed no result (exit ${run.status}): ${run.stderr.slice(-500)}`);
+  }
+}
+
+function sectionFuzz(): void {
+  const frames = 1_000_000;
+  log(`§F fuzz: ${frames} mutated frames through the decoder and the session reducer`);
+  const r = script(['--import', 'jiti/register', 'bench/fuzz.ts', String(frames)]) as Record<string, number>;
+  rows.push({ id: 'F1', figure: 'fuzz: mutated server frames through decoder + reducer, exceptions', unit: 'exceptions', target: '0', ours: single(r.exceptions!), met: r.exceptions === 0 });
+  rows.push({ id: 'F2', figure: '  frames per second', unit: '/s', target: '', ours: single(r.framesPerSecond!), met: null });
+  rows.push({ id: 'F3', figure: '  largest session state seen (JSON chars; bound: 32 open calls × 256 KiB of arguments)', unit: 'chars', target: `< ${r.stateBoundChars}`, ours: single(r.maxStateChars!), met: r.maxStateChars! < r.stateBoundChars! });
+  notes.push(`§F fuzz (bench/fuzz.ts): ${r.frames} frames in ${fmt(r.seconds)} s: ${r.decodedEvents} decoded as valid events, ${r.invalidFrames} invalid, ${r.unknownTypes} unknown types; ${r.reducerInputs} reducer inputs (events, tool results, debounce timers, key interrupts); at most ${r.maxOpenCalls} open tool calls; RSS grew ${fmt(r.rssGrowthMB)} MB.`);
+}
+
+function sectionStress(): void {
+  const turns = 400;
+  log(`§S soak: ${turns} accelerated turns with tool calls and barge-ins`);
+  const r = script(['--expose-gc', '--import', 'jiti/register', 'bench/stress.ts', String(turns)]) as {
+    turns: number; answered: number; bargeIns: number; interruptions: number; toolCalls: number; anomalies: number; wallS: number;
+    rssMB: { warm: number; end: number; max: number }; heapMB: { warm: number; end: number }; handles: { before: number; during: number[]; after: number };
+  };
+  const rssDrift = r.rssMB.end - r.rssMB.warm;
+  const heapDrift = r.heapMB.end - r.heapMB.warm;
+  rows.push({ id: 'S1', figure: `soak: RSS after warm-up → end of ${r.turns} turns (after gc)`, unit: 'MB', target: '≈ 0 (≤ +5)', ours: single(rssDrift), met: rssDrift <= 5 });
+  rows.push({ id: 'S2', figure: '  heap used, warm-up → end (after gc)', unit: 'MB', target: '≈ 0 (≤ +2)', ours: single(heapDrift), met: heapDrift <= 2 });
+  rows.push({ id: 'S3', figure: '  active handles after the session, minus before', unit: 'handles', target: '0', ours: single(r.handles.after - r.handles.before), met: r.handles.after <= r.handles.before });
+  notes.push(`§S soak (bench/stress.ts, real engine + in-process simulator at 10× real time): ${r.turns} turns in ${fmt(r.wallS)} s, ${r.toolCalls} tool calls, ${r.bargeIns} barge-ins (${r.interruptions} cut a playing reply), ${r.answered} answers with a V2V, ${r.anomalies} anomalies; RSS ${fmt(r.rssMB.warm)} → ${fmt(r.rssMB.end)} MB (max ${fmt(r.rssMB.max)}; includes the TypeScript loader), heap ${fmt(r.heapMB.warm)} → ${fmt(r.heapMB.end)} MB; handles ${r.handles.before} before, ${r.handles.during.join('–')} during, ${r.handles.after} after.`);
 }
 
 async function sectionScale(): Promise<void> {

@@ -1,0 +1,27 @@
+/**
+ * A short soak (bench/stress.ts runs the long one): dozens of accelerated turns with tool calls and
+ * barge-ins through the real engine and simulator. Every turn is answered, the barge-ins interrupt,
+ * and when it is over the process holds no more handles than before and its memory has not run away.
+ */
+import { describe, expect, it } from 'vitest';
+import { stress } from './support/stress.js';
+
+describe('soak', () => {
+  it('60 turns with tool calls and barge-ins: all answered, handles back to baseline, memory bounded', async () => {
+    const result = await stress({ turns: 60, speed: 10, toolEvery: 3, bargeEvery: 4, sampleEvery: 10 });
+    expect(result.outcome).toBe('user-quit');
+    // Every ordinary turn is answered (stress() waits for each answer); a reply that is spoken over may be
+    // cut before its first audio, so it has no V2V.
+    expect(result.answered).toBeGreaterThanOrEqual(result.turns - result.bargeIns);
+    expect(result.toolCalls).toBeGreaterThanOrEqual(15);
+    expect(result.bargeIns).toBe(14);
+    expect(result.interruptions).toBeGreaterThanOrEqual(7); // most barge-ins land while audio is still playing
+    expect(result.anomalies).toBe(0);
+    expect(result.after.handles).toBeLessThanOrEqual(result.baseline.handles);
+    // Generous: a leak of even a few KB per turn over hundreds of turns shows in bench/stress.ts; here
+    // the bound catches gross growth (e.g. every frame or every reply kept).
+    expect(result.after.rssMB - result.baseline.rssMB).toBeLessThan(60);
+    const middle = result.samples[1]!;
+    expect(result.samples.at(-1)!.heapMB - middle.heapMB).toBeLessThan(20);
+  }, 90_000);
+});
