@@ -6,61 +6,10 @@
  * JSON line: { audioMin, rssMB, heapMB, externalMB }.
  */
 import { performance } from 'node:perf_hooks';
-import type { AudioSink } from '../dist/src/audio/types.js';
 import { readWavMono16k } from '../dist/src/audio/wav.js';
 import { recorder, runBaseline, runOurs } from './lib/clients.js';
 import { scriptedSource, silence } from './lib/sources.js';
-
-/** A sink that "plays" its queue at `speed`× real time. */
-function fastSink(sampleRate: number, speed: number): AudioSink {
-  let queue: Buffer[] = [];
-  let queued = 0;
-  let played = 0;
-  const idle = new Set<() => void>();
-  const bytesPerTick = Math.round((sampleRate * 2 * 20 * speed) / 1000);
-  const timer = setInterval(() => {
-    if (queued === 0) return;
-    let need = Math.min(bytesPerTick, queued);
-    queued -= need;
-    played += need;
-    while (need > 0 && queue.length) {
-      const head = queue[0]!;
-      if (head.length <= need) {
-        need -= head.length;
-        queue.shift();
-      } else {
-        queue[0] = head.subarray(need);
-        need = 0;
-      }
-    }
-    if (queued === 0) for (const listener of [...idle]) listener();
-  }, 20);
-  return {
-    sampleRate,
-    write(pcm) {
-      queue.push(pcm);
-      queued += pcm.length;
-    },
-    flush() {
-      const dropped = queued;
-      queue = [];
-      queued = 0;
-      return (dropped / 2 / sampleRate) * 1000;
-    },
-    idle: () => queued === 0,
-    onIdle(listener) {
-      idle.add(listener);
-      return () => idle.delete(listener);
-    },
-    playedMs: () => (played / 2 / sampleRate) * 1000,
-    markResponse() {
-      played = 0;
-    },
-    async close() {
-      clearInterval(timer);
-    },
-  };
-}
+import { fastSink } from '../test/support/fast-sink.js';
 
 async function main(): Promise<void> {
   const [who, url, minutesText, speedText] = process.argv.slice(2);

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeServerFrame, SERVER_EVENT_TYPES } from '../src/protocol.js';
+import { prng } from './support/fuzz.js';
 
 const fixturesDir = new URL('./fixtures/', import.meta.url);
 const fixtureFiles = readdirSync(fixturesDir).filter((name) => name.endsWith('.jsonl'));
@@ -11,18 +12,6 @@ const fixtureLines = fixtureFiles.flatMap((name) =>
     .filter((line) => line.trim() !== '')
     .map((line) => ({ name, line })),
 );
-
-/** mulberry32: a small seeded PRNG so the fuzz sample is the same on every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEIRD_VALUES: unknown[] = [null, 0, -1, 1.5, 1e308, '', 'x', true, [], {}, [1, 'a'], { nested: { deep: [null] } }, '\u0000', '__proto__'];
 

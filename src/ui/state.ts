@@ -5,21 +5,11 @@
  */
 import type { ChatEvent } from '../chat.js';
 import type { TurnMetric } from '../metrics.js';
+import type { Phase } from '../session.js';
 import { modelInfo } from '../models.js';
 
 /** What the status line says the conversation is doing. */
-export type Activity =
-  | 'starting'
-  | 'connecting'
-  | 'reconnecting'
-  | 'retrying'
-  | 'configuring'
-  | 'listening'
-  | 'user-speaking'
-  | 'thinking'
-  | 'responding'
-  | 'running-tool'
-  | 'ending';
+export type Activity = 'starting' | 'connecting' | 'reconnecting' | 'retrying' | Exclude<Phase, 'ended'> | 'ending';
 
 export type HeaderInfo = {
   model: string;

@@ -11,6 +11,7 @@ import { startChat, type ChatEvent } from '../../src/chat.js';
 import { createSimulator } from '../../src/mock/server.js';
 import { createToolRunner, validateAgentConfig } from '../../src/tools/index.js';
 import { Log, scriptedSource, silence, tone } from '../fixtures/faults/harness.js';
+import { fastSink } from './fast-sink.js';
 
 export type StressSample = { turn: number; rssMB: number; heapMB: number; handles: number; kinds: string[] };
 
@@ -28,44 +29,6 @@ export type StressResult = {
   samples: StressSample[];
   outcome: string;
 };
-
-/** A sink that "plays" `speed`× faster than real time. */
-function fastSink(sampleRate: number, speed: number): AudioSink {
-  let queued = 0;
-  let played = 0;
-  const idle = new Set<() => void>();
-  const bytesPerTick = Math.round((sampleRate * 2 * 10 * speed) / 1000);
-  const timer = setInterval(() => {
-    if (queued === 0) return;
-    const step = Math.min(bytesPerTick, queued);
-    queued -= step;
-    played += step;
-    if (queued === 0) for (const listener of [...idle]) listener();
-  }, 10);
-  return {
-    sampleRate,
-    write(pcm) {
-      queued += pcm.length;
-    },
-    flush() {
-      const dropped = queued;
-      queued = 0;
-      return (dropped / 2 / sampleRate) * 1000;
-    },
-    idle: () => queued === 0,
-    onIdle(listener) {
-      idle.add(listener);
-      return () => idle.delete(listener);
-    },
-    playedMs: () => (played / 2 / sampleRate) * 1000,
-    markResponse() {
-      played = 0;
-    },
-    async close() {
-      clearInterval(timer);
-    },
-  };
-}
 
 function sample(turn: number): StressSample {
   (globalThis as { gc?: () => void }).gc?.();
@@ -134,6 +97,7 @@ export async function stress(options: { turns: number; speed?: number; toolEvery
   try {
     await events.waitFor((e) => e.type === 'note' && e.note.kind === 'configured', 'configured');
     for (let turn = 1; turn <= options.turns; turn += 1) {
+      if (options.sampleEvery !== undefined && (turn - 1) % options.sampleEvery === 0) samples.push(sample(turn - 1));
       const before = answered;
       events = new Log<ChatEvent>();
       const log = events;
@@ -149,11 +113,11 @@ export async function stress(options: { turns: number; speed?: number; toolEvery
       const from = log.items.indexOf(metric);
       await log.waitFor((e) => e.type === 'note' && e.note.kind === 'response-done', `turn ${turn}'s response.done`, 15_000, Math.max(0, from));
       await played();
-      if (options.sampleEvery !== undefined && turn % options.sampleEvery === 0) samples.push(sample(turn));
     }
   } finally {
     controller.abort();
   }
+  samples.push(sample(options.turns));
   const outcome = await chat.done;
   await source.close();
   await sim.close();
