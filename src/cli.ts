@@ -158,9 +158,9 @@ export async function run(): Promise<void> {
   // An error nothing caught (a bug, or a tool handler's stray timer throwing): say so in one line, then
   // end the run the clean way (close 1000, recordings finalised, terminal restored) within a second.
   const crash = (error: unknown): void => {
-    const first = !crashed;
+    if (crashed) return;
     crashed = true;
-    if (!first) return;
+    process.exitCode = internal;
     process.stderr.write(redact(`error: internal error: ${error instanceof Error ? error.message : String(error)}\n`));
     process.stderr.write('hint: the session was ended cleanly; if this is not from your own tool code, please report it\n');
     stopRun?.();
