@@ -1,26 +1,36 @@
 /**
  * The API key never leaves the process in readable form: every mode of the real CLI runs with a
  * recognisable key against the simulator, and everything it produced — stdout, stderr, every file
- * (transcripts, reports, WAVs as bytes) — is searched for the key and its URL-encoded form. Plus the
- * two warnings about how the key travels.
+ * (transcripts, reports, WAVs as bytes) — is searched for the key, its URL-encoded form and any
+ * fragment of it. Plus the two warnings about how the key travels.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
+import { silence, tone, writeWav16k } from './fixtures/faults/harness.js';
 import { cli, type Run } from './support/cli-process.js';
 
-// '+' and '/' make the URL-encoded form differ from the key itself.
+// The brief's key, and one whose '+' and '/' make the URL-encoded form differ from the key itself.
+const PLAIN_KEY = 'sk-test-SECRET-1234567890';
 const KEY = 'sk-test-SECRET+1234/567890';
-const ENCODED = encodeURIComponent(KEY);
 const ENV = { SMALLEST_API_KEY: KEY };
+// Both keys contain it: a key cut short (a truncated line, a sliced URL) still shows up.
+const MARKER = 'SECRET';
 
 let dir: string;
 const simulators: Simulator[] = [];
 
+let speak: string[];
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hydra-security-'));
+  // One short utterance (0.5 s of voice, then 0.7 s of silence ends the turn): a full turn in ~1.5 s.
+  const wav = join(dir, 'speech.wav');
+  writeWav16k(wav, Buffer.concat([tone(500), silence(100)]));
+  speak = ['--input', wav, '--trailing-silence', '700'];
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
@@ -41,19 +51,20 @@ function files(root: string): string[] {
   });
 }
 
-/** Fails naming where the key (or its encoded form) showed up. */
-function expectNoKey(run: Run, folder?: string): void {
+/** The forms of a key that must never appear: itself, URL-encoded, and the fragment both keys share. */
+const forms = (key: string): string[] => [key, encodeURIComponent(key), MARKER];
+
+/** Fails naming where the key (or its encoded form, or a piece of it) showed up. */
+function expectNoKey(run: Run, folder?: string, key = KEY): void {
   for (const [where, text] of [['stdout', run.stdout], ['stderr', run.stderr]] as const) {
-    expect(text.includes(KEY), `the key in ${where}:\n${text}`).toBe(false);
-    expect(text.includes(ENCODED), `the encoded key in ${where}:\n${text}`).toBe(false);
+    for (const form of forms(key)) expect(text.includes(form), `${form} in ${where}:\n${text}`).toBe(false);
   }
   if (folder === undefined) return;
   const produced = files(folder);
   expect(produced.length).toBeGreaterThan(0);
   for (const path of produced) {
     const bytes = readFileSync(path);
-    expect(bytes.includes(KEY), `the key in ${path}`).toBe(false);
-    expect(bytes.includes(ENCODED), `the encoded key in ${path}`).toBe(false);
+    for (const form of forms(key)) expect(bytes.includes(form), `${form} in ${path}`).toBe(false);
   }
 }
 
@@ -61,25 +72,38 @@ function folder(name: string): string {
   return mkdtempSync(join(dir, `${name}-`));
 }
 
-const speak = ['--input', 'test/fixtures/hello-16k.wav', '--trailing-silence', '800'];
-
 describe('the API key never shows', () => {
-  it('in a plain run, --json, --verbose, --record and --output', async () => {
-    const sim = await simulator();
-    const out = folder('modes');
-    const runs = await Promise.all([
-      cli(['--url', sim.url, ...speak, '--output', join(out, 'plain.wav')], ENV),
-      cli(['--json', '--url', sim.url, ...speak, '--output', join(out, 'json.wav')], ENV),
-      cli(['--verbose', '--url', sim.url, ...speak, '--output', join(out, 'verbose.wav'), '--record', join(out, 'record.wav')], ENV),
-    ]);
-    for (const run of runs) {
-      expect(run.code, run.stderr).toBe(0);
-      expectNoKey(run, out);
+  it('the check itself finds the key, its encoded form and a fragment', () => {
+    for (const leak of [KEY, encodeURIComponent(KEY), 'Bearer sk-test-SECRET+12', PLAIN_KEY]) {
+      expect(() => expectNoKey({ code: 0, stdout: `x ${leak} y`, stderr: '' })).toThrow();
+      expect(() => expectNoKey({ code: 0, stdout: '', stderr: `x ${leak} y` })).toThrow();
     }
-    // The runs did talk: --json shows the connection, with the key's place in the URL redacted.
-    expect(runs[1]!.stdout).toMatch(/"type":"session\.configure"/);
-    expect(runs[2]!.stdout + runs[2]!.stderr).toMatch(/session\.configured/);
+    const out = folder('self-check');
+    writeFileSync(join(out, 'a.wav'), Buffer.concat([Buffer.alloc(100), Buffer.from(encodeURIComponent(KEY)), Buffer.alloc(100)]));
+    expect(() => expectNoKey({ code: 0, stdout: '', stderr: '' }, out)).toThrow();
   });
+
+  for (const [label, key] of [['the key sk-test-SECRET-1234567890', PLAIN_KEY], ['a key with + and /', KEY]] as const) {
+    it(`in a plain run, --json, --verbose, --record and --output (${label})`, async () => {
+      const sim = await simulator();
+      const out = folder('modes');
+      const env = { SMALLEST_API_KEY: key };
+      const runs = await Promise.all([
+        cli(['--url', sim.url, ...speak, '--output', join(out, 'plain.wav')], env),
+        cli(['--json', '--url', sim.url, ...speak, '--output', join(out, 'json.wav')], env),
+        cli(['--verbose', '--url', sim.url, ...speak, '--output', join(out, 'verbose.wav'), '--record', join(out, 'record.wav')], env),
+      ]);
+      for (const run of runs) {
+        expect(run.code, run.stderr).toBe(0);
+        expectNoKey(run, out, key);
+      }
+      // The runs did talk: the reply was written, --json shows the frames, --verbose the frame types.
+      for (const name of ['plain.wav', 'json.wav', 'verbose.wav', 'record.wav']) expect(statSync(join(out, name)).size).toBeGreaterThan(10_000);
+      expect(runs[1]!.stdout).toMatch(/"type":"session\.configure"/);
+      expect(runs[1]!.stdout).toMatch(/"type":"response\.done"/);
+      expect(runs[2]!.stdout + runs[2]!.stderr).toMatch(/session\.configured/);
+    });
+  }
 
   it('in a scenario run folder (transcript.jsonl, report.json, report.md, conversation.wav)', async () => {
     const sim = await simulator();
@@ -93,15 +117,7 @@ describe('the API key never shows', () => {
 
   it('in errors: a rejected key (401), a refused connection, a crash in tool code that prints the key', async () => {
     const rejecting = await simulator({ faults: { rejectStatus: { status: 401 } } });
-    const rejected = await cli(['--url', rejecting.url, ...speak, '--output', join(dir, 'r.wav')], ENV);
-    expect(rejected.code).toBe(4);
-    expect(rejected.stderr).toMatch(/API key rejected/);
-    expectNoKey(rejected);
-
-    const refused = await cli(['--json', '--url', 'ws://127.0.0.1:9/waves/v1/s2s', ...speak, '--output', join(dir, 'x.wav')], ENV);
-    expect(refused.code).toBe(9);
-    expectNoKey(refused);
-
+    const refusedUrl = 'ws://127.0.0.1:9/waves/v1/s2s';
     // Tool code that leaks the key: in its error, and in an error nothing catches.
     const sim = await simulator({ rules: [{ turn: 1, calls: [{ name: 'leaky', arguments: {} }] }] });
     const tools = join(dir, 'leaky.tools.ts');
@@ -114,7 +130,24 @@ describe('the API key never shows', () => {
         '',
       ].join('\n'),
     );
-    const crashed = await cli(['--url', sim.url, '--tools', tools, ...speak, '--output', join(dir, 'leaky.wav')], ENV);
+    const [rejected, rejectedJson, refused, refusedVerbose, crashed] = await Promise.all([
+      cli(['--url', rejecting.url, ...speak, '--output', join(dir, 'r.wav')], ENV),
+      cli(['--json', '--verbose', '--url', rejecting.url, ...speak, '--output', join(dir, 'rj.wav')], ENV),
+      cli(['--json', '--url', refusedUrl, ...speak, '--output', join(dir, 'x.wav')], ENV),
+      cli(['--verbose', '--url', refusedUrl, ...speak, '--output', join(dir, 'xv.wav')], ENV),
+      cli(['--url', sim.url, '--tools', tools, ...speak, '--output', join(dir, 'leaky.wav')], ENV),
+    ]);
+    for (const run of [rejected, rejectedJson]) {
+      expect(run.code, run.stderr).toBe(4);
+      expect(run.stderr).toMatch(/API key rejected/);
+      expectNoKey(run);
+    }
+    expect(rejectedJson.stdout).toContain('"code":"auth-rejected"');
+    for (const run of [refused, refusedVerbose]) {
+      expect(run.code, run.stderr).toBe(9);
+      expect(run.stderr).toMatch(/connection refused by ws:\/\/127\.0\.0\.1:9/);
+      expectNoKey(run);
+    }
     expect(crashed.code).toBe(70);
     expect(crashed.stdout + crashed.stderr).toMatch(/handler \*\*\*/);
     expect(crashed.stderr).toMatch(/internal error: stray \*\*\*/);
@@ -143,23 +176,71 @@ describe('the API key never shows', () => {
   });
 });
 
+/**
+ * Runs the CLI until `pattern` shows in its output (then stops it) or it exits by itself: for a host
+ * that may not answer at all, where only what is printed before connecting matters.
+ */
+function runUntil(args: string[], env: Record<string, string>, pattern: RegExp, timeoutMs = 20_000): Promise<Run & { matched: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/hydra-chat.js', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let matched = false;
+    const check = (): void => {
+      if (!matched && pattern.test(stdout + stderr)) {
+        matched = true;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
+    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`hydra-chat ${args.join(' ')}: no ${pattern} in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, matched });
+    });
+  });
+}
+
+const FLAG_WARNING = /warning: --api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable/;
+
 describe('warnings about how the key travels', () => {
-  it('--api-key on the command line: warned (visible in the process list), SMALLEST_API_KEY recommended, key not shown', async () => {
+  it('--api-key on the command line (both spellings, chat and run): warned, SMALLEST_API_KEY recommended, key not shown', async () => {
     const sim = await simulator();
-    const run = await cli(['--url', sim.url, '--api-key', KEY, ...speak, '--output', join(dir, 'flag.wav')]);
-    expect(run.code).toBe(0);
-    expect(run.stdout + run.stderr).toMatch(/--api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY/);
-    expectNoKey(run);
+    const runs = await Promise.all([
+      cli(['--url', sim.url, '--api-key', KEY, ...speak, '--output', join(dir, 'flag.wav')]),
+      cli(['--url', sim.url, `--api-key=${KEY}`, ...speak, '--output', join(dir, 'flag-eq.wav')]),
+      // `run` warns too; stopped once it has.
+      runUntil(['run', 'examples/greeting.yaml', '--url', sim.url, '--api-key', KEY, '--out', join(dir, 'flag-run')], {}, FLAG_WARNING),
+    ]);
+    for (const run of runs.slice(0, 2)) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout + run.stderr).toMatch(FLAG_WARNING);
+      expectNoKey(run);
+    }
+    expect(runs[2]!.matched, runs[2]!.stdout + runs[2]!.stderr).toBe(true);
+    expectNoKey(runs[2]!);
   });
 
-  // A non-loopback address of this machine: plain ws:// there would carry the key unencrypted.
-  const external = Object.values(networkInterfaces())
-    .flat()
-    .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal)?.address;
+  // A non-loopback address of this machine (plain ws:// there would carry the key unencrypted); without
+  // one, an unroutable address: the warning is printed before connecting, and the run is stopped then.
+  const external =
+    Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address !== undefined && address.family === 'IPv4' && !address.internal)?.address ?? '10.255.255.1';
 
-  it.skipIf(external === undefined)('a key over plain ws:// to a non-loopback host: warned before connecting', async () => {
-    const run = await cli(['--url', `ws://${external}:9/waves/v1/s2s`, ...speak, '--output', join(dir, 'plain-ws.wav')], ENV);
-    expect(run.stdout + run.stderr).toMatch(new RegExp(`warning: ${external!.replace(/\./g, '\\.')}:9 is reached over plain ws://, so the API key travels unencrypted; use wss://`));
+  it(`a key over plain ws:// to a non-loopback host (${external}): warned before connecting`, async () => {
+    const warning = new RegExp(`warning: ${external.replace(/\./g, '\\.')}:9 is reached over plain ws://, so the API key travels unencrypted; use wss://`);
+    const run = await runUntil(['--url', `ws://${external}:9/waves/v1/s2s`, '--max-retries', '0', ...speak, '--output', join(dir, 'plain-ws.wav')], ENV, warning);
+    expect(run.matched, run.stdout + run.stderr).toBe(true);
+    // Before anything else: the first line of the output.
+    expect(run.stdout.split('\n')[0]).toMatch(warning);
     expectNoKey(run);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Fuzzing the frame decoder and the session state machine (issue 7), shared by test/fuzz.test.ts (a
  * bounded sample) and bench/fuzz.ts (a million frames and more). The corpus is the recorded server
- * frames in test/fixtures/*.jsonl; each fuzzed frame is one of them mutated by a seeded PRNG (byte
+ * frames in test/fixtures/*.jsonl plus the frames of a live simulator session (`recordFrames`: tool
+ * call, transcripts, a deprecation warning); each fuzzed frame is one of them mutated by a seeded PRNG (byte
  * flips, truncation, deleted or retyped fields, swapped event types, huge strings and numbers,
  * duplicated keys, deep nesting, broken base64, spliced frames, garbage). Every frame goes through
  * `decodeServerFrame`, and decoded events through `reduce` on one long-running state whose effects are
@@ -10,8 +11,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeServerFrame } from '../../src/protocol.js';
+import { startChat } from '../../src/chat.js';
+import { createSimulator } from '../../src/mock/server.js';
+import { decodeServerFrame, SERVER_EVENT_TYPES } from '../../src/protocol.js';
 import { initialState, MAX_ARGUMENTS_CHARS, MAX_OPEN_CALLS, reduce, type Input, type State } from '../../src/session.js';
+import { createToolRunner, validateAgentConfig } from '../../src/tools/index.js';
+import { Log, scriptedSource, silence, tone } from '../fixtures/faults/harness.js';
+import { fastSink } from './fast-sink.js';
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 export function prng(seed: number): () => number {
@@ -31,6 +37,60 @@ export function loadCorpus(fixtures = fileURLToPath(new URL('../fixtures', impor
     .filter((name) => name.endsWith('.jsonl'))
     .flatMap((name) => readFileSync(join(fixtures, name), 'utf8').split('\n'))
     .filter((line) => line.trim() !== '');
+}
+
+/**
+ * The server's text frames of a live session against the simulator, as sent: a deprecation warning
+ * (profile aug-2026, model hydra), a turn answered with a tool call (rule on turn 1), a plain turn,
+ * transcripts on. Audio deltas are kept to a few (they are all alike).
+ */
+export async function recordFrames(): Promise<string[]> {
+  const sim = await createSimulator({
+    profile: 'aug-2026',
+    transcripts: true,
+    realtimeFactor: 50,
+    responseDelayMs: 5,
+    rules: [{ turn: 1, calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }],
+  });
+  const frames: string[] = [];
+  let deltas = 0;
+  sim.on('server-frame', (_id, frame) => {
+    if (frame['type'] === 'response.output_audio.delta' && (deltas += 1) > 6) return;
+    frames.push(JSON.stringify(frame));
+  });
+  const done = new Log<string>();
+  const agent = validateAgentConfig(
+    { tools: [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, result: { temp_c: 3 } }] },
+    'fuzz-tools.json',
+  );
+  const source = scriptedSource({ speed: 10 });
+  const controller = new AbortController();
+  const chat = startChat({
+    url: sim.url,
+    model: 'hydra',
+    apiKey: 'fuzz-key',
+    session: { instructions: 'Be brief.', voice: 'reed', generate_initial_response: false },
+    source,
+    openSink: async (rate) => fastSink(rate, 50),
+    tools: createToolRunner(agent),
+    observe: (event) => {
+      if (event.type === 'note' && event.note.kind === 'response-done') done.push(event.note.responseId);
+    },
+    signal: AbortSignal.any([controller.signal, AbortSignal.timeout(15_000)]),
+  });
+  try {
+    // Turn 1: the tool call, its output, the narrated answer (two responses); turn 2: a plain answer.
+    await source.say(Buffer.concat([tone(400), silence(700)]));
+    await done.waitFor(() => done.items.length >= 2, 'the tool turn');
+    await source.say(Buffer.concat([tone(400), silence(700)]));
+    await done.waitFor(() => done.items.length >= 3, 'the plain turn');
+  } finally {
+    controller.abort();
+    await chat.done;
+    await source.close();
+    await sim.close();
+  }
+  return frames;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -151,7 +211,8 @@ export const STATE_CHARS_BOUND = MAX_OPEN_CALLS * MAX_ARGUMENTS_CHARS + 1024 * 1
  */
 export function fuzz(options: { frames: number; seed: number; corpus?: string[]; measureEvery?: number }): FuzzStats {
   const corpus = options.corpus ?? loadCorpus();
-  const types = [...new Set(corpus.map((line) => (JSON.parse(line) as { type: string }).type))];
+  // Every type the corpus has, and every type the protocol knows (for type swaps).
+  const types = [...new Set([...corpus.map((line) => (JSON.parse(line) as { type: string }).type), ...SERVER_EVENT_TYPES])];
   const rng = prng(options.seed);
   const stats: FuzzStats = { frames: 0, events: 0, unknown: 0, invalid: 0, inputs: 0, exceptions: [], maxStateChars: 0, maxOpenCalls: 0, maxStaleNoted: 0 };
   const fresh = (): State =>
