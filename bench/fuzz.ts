@@ -1,20 +1,23 @@
 /**
  * The fuzz benchmark (issue 7): at least a million mutated server frames through the frame decoder and
- * the session reducer, in one process. Prints one JSON line and a readable summary:
+ * the session reducer, in one process. The corpus: the recorded frames in test/fixtures plus those of a
+ * live simulator session (tool call, transcripts, warning). Prints one JSON line and a readable summary:
  *   node --import jiti/register bench/fuzz.ts [frames=1000000] [seed=1]
  * Exits 1 if any exception escaped.
  */
 import { performance } from 'node:perf_hooks';
-import { fuzz, STATE_CHARS_BOUND } from '../test/support/fuzz.js';
+import { fuzz, loadCorpus, recordFrames, STATE_CHARS_BOUND } from '../test/support/fuzz.js';
 
 const frames = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? 1);
+const corpus = [...loadCorpus(), ...(await recordFrames())];
 const rssBefore = process.memoryUsage().rss;
 const t0 = performance.now();
-const stats = fuzz({ frames, seed, measureEvery: 1000 });
+const stats = fuzz({ frames, seed, corpus, measureEvery: 1000 });
 const seconds = (performance.now() - t0) / 1000;
 const result = {
   frames: stats.frames,
+  corpusFrames: corpus.length,
   seconds: Number(seconds.toFixed(1)),
   framesPerSecond: Math.round(stats.frames / seconds),
   decodedEvents: stats.events,

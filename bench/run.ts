@@ -282,7 +282,7 @@ function sectionFuzz(): void {
   rows.push({ id: 'F1', figure: 'fuzz: mutated server frames through decoder + reducer, exceptions', unit: 'exceptions', target: '0', ours: single(r.exceptions!), met: r.exceptions === 0 });
   rows.push({ id: 'F2', figure: '  frames per second', unit: '/s', target: '', ours: single(r.framesPerSecond!), met: null });
   rows.push({ id: 'F3', figure: '  largest session state seen (JSON chars; bound: 32 open calls × 256 KiB of arguments)', unit: 'chars', target: `< ${r.stateBoundChars}`, ours: single(r.maxStateChars!), met: r.maxStateChars! < r.stateBoundChars! });
-  notes.push(`§F fuzz (bench/fuzz.ts): ${r.frames} frames in ${fmt(r.seconds)} s: ${r.decodedEvents} decoded as valid events, ${r.invalidFrames} invalid, ${r.unknownTypes} unknown types; ${r.reducerInputs} reducer inputs (events, tool results, debounce timers, key interrupts); at most ${r.maxOpenCalls} open tool calls; RSS grew ${fmt(r.rssGrowthMB)} MB.`);
+  notes.push(`§F fuzz (bench/fuzz.ts; corpus: ${r.corpusFrames} recorded server frames, test/fixtures + a live simulator session with a tool call, transcripts and a warning): ${r.frames} frames in ${fmt(r.seconds)} s: ${r.decodedEvents} decoded as valid events, ${r.invalidFrames} invalid, ${r.unknownTypes} unknown types; ${r.reducerInputs} reducer inputs (events, tool results, debounce timers, key interrupts); at most ${r.maxOpenCalls} open tool calls; RSS grew ${fmt(r.rssGrowthMB)} MB.`);
 }
 
 function sectionStress(): void {
@@ -298,6 +298,10 @@ function sectionStress(): void {
   rows.push({ id: 'S1', figure: `soak: RSS after warm-up → end of ${r.turns} turns (after gc; allocator steps, informative)`, unit: 'MB', target: '', ours: single(rssDrift), met: null });
   rows.push({ id: 'S2', figure: '  heap used, warm-up → end (after gc)', unit: 'MB', target: '≈ 0 (≤ +2)', ours: single(heapDrift), met: heapDrift <= 2 });
   rows.push({ id: 'S3', figure: '  active handles after the session, minus before', unit: 'handles', target: '0', ours: single(r.handles.after - r.handles.before), met: r.handles.after <= r.handles.before });
+  notes.push(
+    `§S memory: RSS after gc moves in allocator steps of several MB either way between identical 400-turn runs (−7.7 and +6.8 MB measured back to back here); the heap after gc is the leak indicator (S2). ` +
+      'A heap-snapshot diff in one process (after 30 turns → after 200 more, both after gc) showed +0.5 MB, nearly all V8 compiled code (code objects, deopt data, feedback vectors) and ~80 plain objects: JIT warm-up, not a per-turn leak.',
+  );
   notes.push(`§S soak (bench/stress.ts, real engine + in-process simulator at 10× real time): ${r.turns} turns in ${fmt(r.wallS)} s, ${r.toolCalls} tool calls, ${r.bargeIns} barge-ins (${r.interruptions} cut a playing reply), ${r.answered} answers with a V2V, ${r.anomalies} anomalies; RSS ${fmt(r.rssMB.warm)} → ${fmt(r.rssMB.end)} MB (max ${fmt(r.rssMB.max)}; includes the TypeScript loader), heap ${fmt(r.heapMB.warm)} → ${fmt(r.heapMB.end)} MB; handles ${r.handles.before} before, ${r.handles.during.join('–')} during, ${r.handles.after} after.`);
 }
 

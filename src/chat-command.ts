@@ -76,7 +76,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
 
   let apiKey = options.apiKey ?? env.SMALLEST_API_KEY ?? '';
   if (options.apiKey !== undefined) {
-    out.line(out.chalk.yellow('warning: --api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable'));
+    out.warn('--api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable');
   }
   let url = options.url ?? DEFAULT_URL;
   let stopSimulator: (() => Promise<void>) | null = null;
@@ -300,9 +300,10 @@ export function jsonEvent(event: ChatEvent, tMs: number): Record<string, unknown
 function warnPlainText(url: string, apiKey: string, mock: boolean, out: Output): void {
   if (mock || apiKey === '') return;
   const parsed = new URL(url);
-  const loopback = ['localhost', '127.0.0.1', '[::1]', '::1'].includes(parsed.hostname);
+  const host = parsed.hostname.toLowerCase();
+  const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
   if (parsed.protocol === 'ws:' && !loopback) {
-    out.line(out.chalk.yellow(`warning: ${parsed.host} is reached over plain ws://, so the API key travels unencrypted; use wss://`));
+    out.warn(`${parsed.host} is reached over plain ws://, so the API key travels unencrypted; use wss://`);
   }
 }
 

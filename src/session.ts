@@ -32,6 +32,8 @@ export type Call = Readonly<{
   name: string;
   argumentsText: string;
   status: 'streaming' | 'running' | 'answered';
+  /** Open when the user spoke again: its turn is over, so its output alone asks for no response. */
+  superseded?: boolean;
 }>;
 
 /** Timestamps of the turn in progress (ms, monotonic clock) for V2V (§9.2). */
@@ -249,9 +251,11 @@ function onSpeechStarted(state: State): Result {
   if (interrupted !== null) effects.push({ type: 'show', note: { kind: 'interrupted', responseId: interrupted, by: 'user' } });
   effects.push({ type: 'show', note: { kind: 'speech-started' } });
   const toolsOpen = Object.values(state.calls).some((call) => call.status !== 'answered') || state.debouncePending;
+  const calls = toolsOpen ? Object.fromEntries(Object.entries(state.calls).map(([id, call]) => [id, { ...call, superseded: true }])) : state.calls;
   return {
     state: {
       ...state,
+      calls,
       phase: 'user-speaking',
       responseId: null,
       audioOpenResponseId: null,
@@ -291,9 +295,12 @@ function onResponseCreated(state: State, responseId: string): Result {
   }
   effects.push({ type: 'show', note: { kind: 'response-started', responseId } });
   const old = state.responseId;
+  // Responses run one at a time: arguments still streaming from an earlier one will never complete.
+  const calls = withoutStreaming(state.calls);
   return {
     state: {
       ...state,
+      ...(calls !== state.calls ? { calls, ...(Object.keys(calls).length === 0 ? { toolTurnSuperseded: false } : {}) } : {}),
       phase: 'thinking',
       responseId,
       audioOpenResponseId: null,
@@ -366,6 +373,7 @@ function onArgumentsDelta(state: State, event: ServerEventOf<'response.function_
     name: event.name ?? existing?.name ?? '',
     argumentsText: soFar + event.delta,
     status: 'streaming',
+    ...(existing?.superseded === true ? { superseded: true } : {}),
   };
   const turn = state.turn !== null && state.turn.firstArgsDeltaAt === undefined ? { ...state.turn, firstArgsDeltaAt: at } : state.turn;
   return {
@@ -383,7 +391,13 @@ function onArgumentsDone(state: State, event: ServerEventOf<'response.function_c
     return show(state, { kind: 'anomaly', key: 'too-many-calls', message: `more than ${MAX_OPEN_CALLS} tool calls open at once; call ${event.call_id} ignored` });
   }
   // `done` repeats the full arguments string (§5.3); prefer it over our concatenation.
-  const call: Call = { callId: event.call_id, name: event.name, argumentsText: event.arguments, status: 'running' };
+  const call: Call = {
+    callId: event.call_id,
+    name: event.name,
+    argumentsText: event.arguments,
+    status: 'running',
+    ...(existing?.superseded === true ? { superseded: true } : {}),
+  };
   const turn = state.turn === null ? null : { ...state.turn, firstArgsDeltaAt: state.turn.firstArgsDeltaAt ?? at, argsDoneAt: at };
   return {
     state: { ...state, calls: { ...state.calls, [call.callId]: call }, turn, phase: 'running-tool', debouncePending: false },
@@ -407,9 +421,12 @@ function onToolResult(state: State, input: Extract<Input, { type: 'tool-result' 
   const turn =
     state.turn === null ? null : { ...state.turn, outputsSentAt: input.at, toolMs: Math.max(state.turn.toolMs ?? 0, input.durationMs) };
   let next: State = { ...state, calls, turn };
-  if (allAnswered && !state.toolTurnSuperseded) {
+  // A call of the turn in progress (not superseded) still needs its response.create, even when calls of
+  // a turn the user spoke over were answered after it.
+  const current = Object.values(calls).some((entry) => entry.superseded !== true);
+  if (allAnswered && (!state.toolTurnSuperseded || current)) {
     const token = state.debounceToken + 1;
-    next = { ...next, debounceToken: token, debouncePending: true, phase: 'thinking' };
+    next = { ...next, debounceToken: token, debouncePending: true, phase: 'thinking', toolTurnSuperseded: false };
     effects.push({ type: 'start-debounce', token, ms: RESPONSE_CREATE_DEBOUNCE_MS });
   } else if (allAnswered) {
     next = { ...next, toolTurnSuperseded: false, calls: {} };
@@ -465,11 +482,18 @@ function onResponseDone(state: State, event: ServerEventOf<'response.done'>): Re
       ...(response.usage === undefined ? {} : { usage: response.usage }),
     },
   });
-  if (!isCurrent) return { state, effects };
-  const toolsOpen = Object.keys(state.calls).length > 0;
+  // A finished response streams no more arguments: a call it left half-streamed (a barge-in cancelled it,
+  // or the server never sent arguments.done) is dropped, or it would stay open for ever and every later
+  // tool turn would wait on it (no response.create). A late arguments.done still runs it: it carries the
+  // whole arguments string.
+  const calls = withoutStreaming(state.calls);
+  const dropped = calls !== state.calls ? { calls, ...(Object.keys(calls).length === 0 ? { toolTurnSuperseded: false } : {}) } : {};
+  if (!isCurrent) return { state: { ...state, ...dropped }, effects };
+  const toolsOpen = Object.keys(calls).length > 0;
   return {
     state: {
       ...state,
+      ...dropped,
       responseId: null,
       audioOpenResponseId: state.audioOpenResponseId === response.id ? null : state.audioOpenResponseId,
       staleNoted: remember(state.staleNoted, response.id),
@@ -479,6 +503,13 @@ function onResponseDone(state: State, event: ServerEventOf<'response.done'>): Re
     },
     effects,
   };
+}
+
+/** The calls without those still streaming their arguments (the same object when there are none). */
+function withoutStreaming(calls: State['calls']): State['calls'] {
+  const entries = Object.entries(calls);
+  if (!entries.some(([, call]) => call.status === 'streaming')) return calls;
+  return Object.fromEntries(entries.filter(([, call]) => call.status !== 'streaming'));
 }
 
 /** Keep a short memory of finished response ids (bounded: a long session must not grow it). */

@@ -78,9 +78,14 @@ describe('the API key never shows', () => {
       expect(() => expectNoKey({ code: 0, stdout: `x ${leak} y`, stderr: '' })).toThrow();
       expect(() => expectNoKey({ code: 0, stdout: '', stderr: `x ${leak} y` })).toThrow();
     }
-    const out = folder('self-check');
-    writeFileSync(join(out, 'a.wav'), Buffer.concat([Buffer.alloc(100), Buffer.from(encodeURIComponent(KEY)), Buffer.alloc(100)]));
-    expect(() => expectNoKey({ code: 0, stdout: '', stderr: '' }, out)).toThrow();
+    // (Outside the test folder, which the last test searches whole.)
+    const out = mkdtempSync(join(tmpdir(), 'hydra-security-self-check-'));
+    try {
+      writeFileSync(join(out, 'a.wav'), Buffer.concat([Buffer.alloc(100), Buffer.from(encodeURIComponent(KEY)), Buffer.alloc(100)]));
+      expect(() => expectNoKey({ code: 0, stdout: '', stderr: '' }, out)).toThrow();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   for (const [label, key] of [['the key sk-test-SECRET-1234567890', PLAIN_KEY], ['a key with + and /', KEY]] as const) {
@@ -105,14 +110,24 @@ describe('the API key never shows', () => {
     });
   }
 
-  it('in a scenario run folder (transcript.jsonl, report.json, report.md, conversation.wav)', async () => {
+  it('in scenario run folders (transcript.jsonl, report.json, report.md, conversation.wav): --url, and --mock with tool calls', async () => {
     const sim = await simulator();
     const out = folder('scenario');
-    const run = await cli(['run', 'examples/greeting.yaml', '--url', sim.url, '--out', join(out, 'run')], ENV, 60_000);
-    expect(run.stderr).not.toMatch(/\n\s+at /);
+    const [viaUrl, viaMock] = await Promise.all([
+      cli(['run', 'examples/greeting.yaml', '--url', sim.url, '--out', join(out, 'url')], ENV, 60_000),
+      cli(['run', 'examples/tools.yaml', '--mock', '--out', join(out, 'mock')], ENV, 60_000),
+    ]);
+    for (const run of [viaUrl, viaMock]) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expectNoKey(run);
+    }
     const produced = files(out).map((path) => path.slice(out.length + 1));
-    expect(produced).toEqual(expect.arrayContaining(['run/transcript.jsonl', 'run/report.json', 'run/report.md', 'run/conversation.wav']));
-    expectNoKey(run, out);
+    for (const name of ['url', 'mock']) {
+      expect(produced).toEqual(expect.arrayContaining([`${name}/transcript.jsonl`, `${name}/report.json`, `${name}/report.md`, `${name}/conversation.wav`]));
+    }
+    expect(readFileSync(join(out, 'mock', 'transcript.jsonl'), 'utf8')).toMatch(/lookup_order/);
+    expectNoKey(viaUrl, out);
   }, 60_000);
 
   it('in errors: a rejected key (401), a refused connection, a crash in tool code that prints the key', async () => {
@@ -228,6 +243,22 @@ describe('warnings about how the key travels', () => {
     expectNoKey(runs[2]!);
   });
 
+  it('--json and --quiet still warn, on stderr, and stdout stays pure NDJSON', async () => {
+    const sim = await simulator();
+    const [json, quiet] = await Promise.all([
+      cli(['--json', '--url', sim.url, '--api-key', KEY, ...speak, '--output', join(dir, 'flag-json.wav')]),
+      cli(['--quiet', '--url', sim.url, '--api-key', KEY, ...speak, '--output', join(dir, 'flag-quiet.wav')]),
+    ]);
+    for (const run of [json, quiet]) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(FLAG_WARNING);
+      expect(run.stdout).not.toMatch(FLAG_WARNING);
+      expectNoKey(run);
+    }
+    for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(quiet.stdout).toBe('');
+  });
+
   // A non-loopback address of this machine (plain ws:// there would carry the key unencrypted); without
   // one, an unroutable address: the warning is printed before connecting, and the run is stopped then.
   const external =
@@ -254,6 +285,18 @@ describe('warnings about how the key travels', () => {
       expect(run.code).toBe(0);
       expect(run.stdout + run.stderr).not.toMatch(/plain ws:\/\//);
       expectNoKey(run);
+    }
+  });
+});
+
+describe('everything the runs above wrote', () => {
+  it('no file under the test folder (recordings, outputs, run folders) holds either key or a piece of one', () => {
+    const produced = files(dir).filter((path) => path.endsWith('.wav') || path.endsWith('.jsonl') || path.endsWith('.json') || path.endsWith('.md'));
+    // Every mode above left something here: the outputs and recordings of the chats, the run folders.
+    expect(produced.filter((path) => path.endsWith('.wav')).length).toBeGreaterThanOrEqual(15);
+    for (const path of produced) {
+      const bytes = readFileSync(path);
+      for (const form of [...forms(KEY), ...forms(PLAIN_KEY)]) expect(bytes.includes(form), `${form} in ${path}`).toBe(false);
     }
   });
 });

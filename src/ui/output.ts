@@ -17,6 +17,8 @@ export type Output = {
   json(event: Record<string, unknown>): void;
   /** An error a person can act on: what happened, then what to do. */
   error(message: string, hint?: string): void;
+  /** A warning that must reach the person even with --json or --quiet (then on stderr): security matters. */
+  warn(text: string): void;
   readonly jsonMode: boolean;
   /** Where lines for the person go (stdout, or stderr under --json). */
   readonly stream: Writable;
@@ -58,6 +60,10 @@ export function createOutput(options: OutputOptions): Output {
     json(event) {
       if (!options.json) return;
       options.stdout.write(redact(JSON.stringify(event)) + '\n');
+    },
+    warn(text) {
+      const stream = options.json || options.quiet ? options.stderr : human;
+      stream.write(redact(chalk.yellow(`warning: ${text}`)) + '\n');
     },
     error(message, hint) {
       const lines = [chalk.red(`error: ${message}`)];

@@ -74,16 +74,18 @@ export async function recordFrames(): Promise<string[]> {
     openSink: async (rate) => fastSink(rate, 50),
     tools: createToolRunner(agent),
     observe: (event) => {
+      if (event.type === 'note' && event.note.kind === 'configured') done.push('configured');
       if (event.type === 'note' && event.note.kind === 'response-done') done.push(event.note.responseId);
     },
     signal: AbortSignal.any([controller.signal, AbortSignal.timeout(15_000)]),
   });
   try {
     // Turn 1: the tool call, its output, the narrated answer (two responses); turn 2: a plain answer.
+    await done.waitFor((item) => item === 'configured', 'configured');
     await source.say(Buffer.concat([tone(400), silence(700)]));
-    await done.waitFor(() => done.items.length >= 2, 'the tool turn');
+    await done.waitFor(() => done.items.length >= 3, 'the tool turn');
     await source.say(Buffer.concat([tone(400), silence(700)]));
-    await done.waitFor(() => done.items.length >= 3, 'the plain turn');
+    await done.waitFor(() => done.items.length >= 4, 'the plain turn');
   } finally {
     controller.abort();
     await chat.done;
