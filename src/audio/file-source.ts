@@ -2,8 +2,8 @@
  * A WAV file as the microphone: 16 kHz mono frames paced at real time by a drift-free timer,
  * then silence for as long as the session runs (keep-alive, and the silence VAD needs to end a turn).
  */
-import { performance } from 'node:perf_hooks';
 import type { HydraError } from '../errors.js';
+import { startFrameClock } from './frame-clock.js';
 import { bytesForMs } from './pcm.js';
 import type { AudioFrame, AudioSource } from './types.js';
 import { readWavMono16k } from './wav.js';
@@ -29,7 +29,7 @@ export function pcmSource(pcm: Buffer, options: { frameMs: number; leadSilenceMs
   const lead = Buffer.alloc(bytesForMs(options.leadSilenceMs ?? 0, RATE));
   const audio = Buffer.concat([lead, pcm]);
   let offset = 0;
-  let timer: NodeJS.Timeout | null = null;
+  let stop: (() => void) | null = null;
   let closed = false;
   let resolveEnded!: () => void;
   const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
@@ -48,26 +48,13 @@ export function pcmSource(pcm: Buffer, options: { frameMs: number; leadSilenceMs
     ended,
     durationMs: (pcm.length / 2 / RATE) * 1000,
     async start(onFrame: (frame: AudioFrame) => void, _onError: (error: HydraError) => void) {
-      const startedAt = performance.now();
-      let sent = 0;
       if (audio.length === 0) resolveEnded();
-      const tick = (): void => {
-        if (closed) return;
-        const now = performance.now();
-        // Emit every frame that is due by now, so timer lateness never slows the stream down.
-        const due = Math.floor((now - startedAt) / options.frameMs) + 1;
-        while (sent < due && !closed) {
-          sent += 1;
-          onFrame({ pcm: nextFrame(), at: now });
-        }
-        const nextAt = startedAt + sent * options.frameMs;
-        timer = setTimeout(tick, Math.max(0, nextAt - performance.now()));
-      };
-      tick();
+      if (closed) return;
+      stop = startFrameClock(options.frameMs, (now) => onFrame({ pcm: nextFrame(), at: now }));
     },
     async close() {
       closed = true;
-      if (timer) clearTimeout(timer);
+      stop?.();
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { HydraError } from '../errors.js';
+import { startFrameClock } from '../audio/frame-clock.js';
 import { bytesForMs } from '../audio/pcm.js';
 import type { AudioFrame, AudioSource } from '../audio/types.js';
 
@@ -27,7 +28,7 @@ type Queued = { pcm: Buffer; offset: number; onStart: (at: number) => void; onEn
 export function createScriptedSource(options: { frameMs: number }): ScriptedSource {
   const frameBytes = bytesForMs(options.frameMs, RATE);
   const queue: Queued[] = [];
-  let timer: NodeJS.Timeout | null = null;
+  let stop: (() => void) | null = null;
   let closed = false;
 
   const nextFrame = (at: number): Buffer => {
@@ -69,24 +70,12 @@ export function createScriptedSource(options: { frameMs: number }): ScriptedSour
     },
     speaking: () => queue.length > 0,
     async start(onFrame: (frame: AudioFrame) => void, _onError: (error: HydraError) => void) {
-      const startedAt = performance.now();
-      let sent = 0;
-      const tick = (): void => {
-        if (closed) return;
-        const now = performance.now();
-        // Emit every frame that is due by now, so timer lateness never slows the stream down.
-        const due = Math.floor((now - startedAt) / options.frameMs) + 1;
-        while (sent < due && !closed) {
-          sent += 1;
-          onFrame({ pcm: nextFrame(now), at: now });
-        }
-        timer = setTimeout(tick, Math.max(0, startedAt + sent * options.frameMs - performance.now()));
-      };
-      tick();
+      if (closed) return;
+      stop = startFrameClock(options.frameMs, (now) => onFrame({ pcm: nextFrame(now), at: now }));
     },
     async close() {
       closed = true;
-      if (timer) clearTimeout(timer);
+      stop?.();
     },
   };
 }
