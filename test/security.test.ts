@@ -4,7 +4,6 @@
  * (transcripts, reports, WAVs as bytes) — is searched for the key, its URL-encoded form and any
  * fragment of it. Plus the two warnings about how the key travels.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,38 +190,6 @@ describe('the API key never shows', () => {
   });
 });
 
-/**
- * Runs the CLI until `pattern` shows in its output (then stops it) or it exits by itself: for a host
- * that may not answer at all, where only what is printed before connecting matters.
- */
-function runUntil(args: string[], env: Record<string, string>, pattern: RegExp, timeoutMs = 20_000): Promise<Run & { matched: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/hydra-chat.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let matched = false;
-    const check = (): void => {
-      if (!matched && pattern.test(stdout + stderr)) {
-        matched = true;
-        child.kill('SIGTERM');
-      }
-    };
-    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
-    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hydra-chat ${args.join(' ')}: no ${pattern} in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, matched });
-    });
-  });
-}
-
 const FLAG_WARNING = /warning: --api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable/;
 
 describe('warnings about how the key travels', () => {
@@ -232,7 +199,7 @@ describe('warnings about how the key travels', () => {
       cli(['--url', sim.url, '--api-key', KEY, ...speak, '--output', join(dir, 'flag.wav')]),
       cli(['--url', sim.url, `--api-key=${KEY}`, ...speak, '--output', join(dir, 'flag-eq.wav')]),
       // `run` warns too; stopped once it has.
-      runUntil(['run', 'examples/greeting.yaml', '--url', sim.url, '--api-key', KEY, '--out', join(dir, 'flag-run')], {}, FLAG_WARNING),
+      cli(['run', 'examples/greeting.yaml', '--url', sim.url, '--api-key', KEY, '--out', join(dir, 'flag-run')], {}, 20_000, FLAG_WARNING),
     ]);
     for (const run of runs.slice(0, 2)) {
       expect(run.code, run.stderr).toBe(0);
@@ -268,7 +235,7 @@ describe('warnings about how the key travels', () => {
 
   it(`a key over plain ws:// to a non-loopback host (${external}): warned before connecting`, async () => {
     const warning = new RegExp(`warning: ${external.replace(/\./g, '\\.')}:9 is reached over plain ws://, so the API key travels unencrypted; use wss://`);
-    const run = await runUntil(['--url', `ws://${external}:9/waves/v1/s2s`, '--max-retries', '0', ...speak, '--output', join(dir, 'plain-ws.wav')], ENV, warning);
+    const run = await cli(['--url', `ws://${external}:9/waves/v1/s2s`, '--max-retries', '0', ...speak, '--output', join(dir, 'plain-ws.wav')], ENV, 20_000, warning);
     expect(run.matched, run.stdout + run.stderr).toBe(true);
     // Before anything else: the first line of the output.
     expect(run.stdout.split('\n')[0]).toMatch(warning);

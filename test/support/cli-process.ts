@@ -77,8 +77,16 @@ export const isFrame = (type: string) => (line: JsonLine): boolean => line.frame
 
 export type Run = { code: number | null; stdout: string; stderr: string };
 
-/** Runs bin/hydra-chat.js to completion (bounded), without the developer's API key. */
-export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
+/**
+ * Runs bin/hydra-chat.js to completion (bounded), without the developer's API key. With `stopWhen`, it
+ * is stopped (SIGTERM) as soon as its output matches, and `matched` says whether it did.
+ */
+export function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+  stopWhen?: RegExp,
+): Promise<Run & { matched: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/hydra-chat.js', ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
@@ -86,16 +94,21 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let matched = false;
+    const check = (): void => {
+      if (stopWhen === undefined || matched || !stopWhen.test(stdout + stderr)) return;
+      matched = true;
+      child.kill('SIGTERM');
+    };
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
+    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`hydra-chat ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr, matched });
     });
   });
 }
-
