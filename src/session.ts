@@ -61,8 +61,6 @@ export type State = Readonly<{
   /** Bumped each time a tool output is sent; a debounce timer only fires for the latest. */
   debounceToken: number;
   debouncePending: boolean;
-  /** The user spoke after the tool call: answer the call, but let the new turn drive the model. */
-  toolTurnSuperseded: boolean;
   turn: TurnClock | null;
   /** A user turn (or a requested greeting) that no response has answered yet. */
   awaitingReply: boolean;
@@ -130,7 +128,6 @@ export function initialState(config: SessionConfig): State {
     calls: {},
     debounceToken: 0,
     debouncePending: false,
-    toolTurnSuperseded: false,
     turn: null,
     awaitingReply: config.generate_initial_response === true,
     turns: 0,
@@ -260,7 +257,6 @@ function onSpeechStarted(state: State): Result {
       responseId: null,
       audioOpenResponseId: null,
       staleNoted: interrupted === null ? state.staleNoted : remember(state.staleNoted, interrupted),
-      toolTurnSuperseded: state.toolTurnSuperseded || toolsOpen,
     },
     effects,
   };
@@ -300,7 +296,7 @@ function onResponseCreated(state: State, responseId: string): Result {
   return {
     state: {
       ...state,
-      ...(calls !== state.calls ? { calls, ...(Object.keys(calls).length === 0 ? { toolTurnSuperseded: false } : {}) } : {}),
+      ...(calls !== state.calls ? { calls } : {}),
       phase: 'thinking',
       responseId,
       audioOpenResponseId: null,
@@ -424,21 +420,21 @@ function onToolResult(state: State, input: Extract<Input, { type: 'tool-result' 
   // A call of the turn in progress (not superseded) still needs its response.create, even when calls of
   // a turn the user spoke over were answered after it.
   const current = Object.values(calls).some((entry) => entry.superseded !== true);
-  if (allAnswered && (!state.toolTurnSuperseded || current)) {
+  if (allAnswered && current) {
     const token = state.debounceToken + 1;
-    next = { ...next, debounceToken: token, debouncePending: true, phase: 'thinking', toolTurnSuperseded: false };
+    next = { ...next, debounceToken: token, debouncePending: true, phase: 'thinking' };
     effects.push({ type: 'start-debounce', token, ms: RESPONSE_CREATE_DEBOUNCE_MS });
   } else if (allAnswered) {
-    next = { ...next, toolTurnSuperseded: false, calls: {} };
+    next = { ...next, calls: {} };
   }
   return { state: next, effects };
 }
 
 function onDebounceElapsed(state: State, token: number, at: number): Result {
   if (!state.debouncePending || token !== state.debounceToken) return { state, effects: [] };
-  if (state.toolTurnSuperseded) {
+  if (supersededOnly(state.calls)) {
     // The user started speaking during the debounce: the outputs are delivered, the new turn drives the model (§5.6).
-    return { state: { ...state, debouncePending: false, calls: {}, toolTurnSuperseded: false }, effects: [] };
+    return { state: { ...state, debouncePending: false, calls: {} }, effects: [] };
   }
   const stillRunning = Object.values(state.calls).some((call) => call.status !== 'answered');
   if (stillRunning) return { state: { ...state, debouncePending: false }, effects: [] };
@@ -487,7 +483,7 @@ function onResponseDone(state: State, event: ServerEventOf<'response.done'>): Re
   // tool turn would wait on it (no response.create). A late arguments.done still runs it: it carries the
   // whole arguments string.
   const calls = withoutStreaming(state.calls);
-  const dropped = calls !== state.calls ? { calls, ...(Object.keys(calls).length === 0 ? { toolTurnSuperseded: false } : {}) } : {};
+  const dropped = calls !== state.calls ? { calls } : {};
   if (!isCurrent) return { state: { ...state, ...dropped }, effects };
   const toolsOpen = Object.keys(calls).length > 0;
   return {
@@ -503,6 +499,12 @@ function onResponseDone(state: State, event: ServerEventOf<'response.done'>): Re
     },
     effects,
   };
+}
+
+/** Every open call belongs to a turn the user spoke over: their outputs ask for no response (§5.6). */
+function supersededOnly(calls: State['calls']): boolean {
+  const all = Object.values(calls);
+  return all.length > 0 && all.every((call) => call.superseded === true);
 }
 
 /** The calls without those still streaming their arguments (the same object when there are none). */
