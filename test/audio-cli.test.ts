@@ -23,6 +23,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The capture holds sound that began at least `ms` ago (48 kHz). */
+const replyHeardFor = (ms: number) => (s: Int16Array): boolean => {
+  const first = activeSpans(s, { mergeMs: 400 })[0];
+  return first !== undefined && (s.length - first[0]) / 48 >= ms;
+};
+
 /** The capture holds a reply of at least `ms` that has been followed by `quietMs` of silence. */
 const replyEnded = (ms: number, quietMs = 400) => (s: Int16Array): boolean => {
   const last = activeSpans(s, { mergeMs: 400 }).at(-1);
@@ -97,10 +103,7 @@ describe('live audio', () => {
     await audio.speak(HELLO);
     await run.waitFor(isFrame('response.output_audio.delta'));
     // Once 600 ms of the reply has been heard, speak again (through the echo guard: no echo here).
-    await capture.until((s) => {
-      const first = activeSpans(s, { mergeMs: 400 })[0];
-      return first !== undefined && (s.length - first[0]) / 48 >= 600;
-    });
+    await capture.until(replyHeardFor(600));
     const second = audio.speak(HELLO);
     const played = await run.waitFor((line) => line.event === 'playback');
     expect(played.droppedMs).toBeGreaterThan(500);
@@ -147,10 +150,7 @@ describe('live audio', () => {
       const capture = audio.capture();
       await audio.speak(HELLO);
       await run.waitFor(isFrame('response.output_audio.delta'));
-      await capture.until((s) => {
-        const first = activeSpans(s, { mergeMs: 400 })[0];
-        return first !== undefined && (s.length - first[0]) / 48 >= 600;
-      });
+      await capture.until(replyHeardFor(600));
       const second = audio.speak(HELLO);
       const played = await run.waitFor((line) => line.event === 'playback');
       expect(played.droppedMs).toBeGreaterThan(300);
