@@ -19,6 +19,7 @@ import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
 import { findDefaultToolsFile } from './tools/files.js';
 import type { AgentToolRunner } from './tools/index.js';
+import { mockSimulatorOptions, type MockFlags } from './mock/chat-options.js';
 
 import { DEFAULT_URL } from './models.js';
 
@@ -47,7 +48,7 @@ export type ChatCommandOptions = {
   echoGuard?: boolean;
   /** Tools/agent config file (default: hydra.tools.{ts,mts,js,mjs,json} in the working directory). */
   tools?: string;
-};
+} & MockFlags;
 
 export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
 
@@ -80,9 +81,10 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   }
   let url = options.url ?? DEFAULT_URL;
   let stopSimulator: (() => Promise<void>) | null = null;
+  const simulatorOptions = await mockSimulatorOptions(options); // validates --mock-… even without --mock
   if (options.mock) {
     const { createSimulator } = await import('./mock/server.js');
-    const simulator = await createSimulator({ profile: 'aug-2026' });
+    const simulator = await createSimulator(simulatorOptions);
     url = simulator.url;
     apiKey = apiKey || 'mock-key';
     stopSimulator = () => simulator.close();

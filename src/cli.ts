@@ -34,6 +34,8 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--url <ws-url>', 'Hydra endpoint', DEFAULT_URL)
     .option('--api-key <key>', 'API key (prefer the SMALLEST_API_KEY environment variable)')
     .option('--mock', 'talk to the built-in offline Hydra simulator instead of the service')
+    .option('--mock-transcripts', 'with --mock: the simulator also sends transcripts (the real service does not)')
+    .option('--mock-rules <file.json>', 'with --mock: exactly these tool calls, [{ "turn": 1, "calls": [{ "name": …, "arguments": {…} }] }] (default: a declared tool on every turn)')
     .option('--input <wav>', 'speak this WAV file instead of the microphone (any rate/channels), then exit once the reply has played')
     .option('--output <wav>', "write the model's audio, as received, to this WAV (at the server's rate) instead of playing it")
     .option('--json', 'NDJSON on stdout: every frame both ways (audio elided) and hydra-chat events')

@@ -90,7 +90,7 @@ describe('profiles and voices', () => {
   it('may-2026: an unknown voice silently falls back to wren', async () => {
     await start();
     const probe = await connect();
-    probe.send({ type: 'session.configure', session: { voice: 'sterling' } });
+    probe.send({ type: 'session.configure', session: { voice: 'nobody' } });
     const configured = await probe.waitFor('session.configured');
     expect(configured.session).toMatchObject({ voice: 'wren' });
     expect(probe.ofType('error')).toHaveLength(0);
@@ -123,16 +123,73 @@ describe('profiles and voices', () => {
     expect(probe.ofType('warning')).toHaveLength(0);
   });
 
-  it('aug-2026: hydra-v1.1 keeps its own roster and announces 24 kHz', async () => {
+  it('aug-2026: hydra-v1.1 serves the 24 newer voices (§2.3: the union), rejects the May six, announces 24 kHz', async () => {
     await start({ profile: 'aug-2026' });
-    const probe = await connect({ model: 'hydra-v1.1', api_key: 'k' });
-    probe.send({ type: 'session.configure', session: { voice: 'aria' } });
-    expect((await probe.waitFor('session.configured')).session).toMatchObject({ voice: 'aria', output_audio_sample_rate: 24000 });
-    expect(probe.ofType('error')).toHaveLength(0);
+    for (const voice of ['aria', 'vaughn']) {
+      const probe = await connect({ model: 'hydra-v1.1', api_key: 'k' });
+      probe.send({ type: 'session.configure', session: { voice } });
+      expect((await probe.waitFor('session.configured')).session).toMatchObject({ voice, output_audio_sample_rate: 24000 });
+      expect(probe.ofType('error')).toHaveLength(0);
+    }
     const other = await connect({ model: 'hydra-v1.1', api_key: 'k' });
-    other.send({ type: 'session.configure', session: { voice: 'vaughn' } }); // a v1.0 voice
-    await other.waitFor('session.configured');
+    other.send({ type: 'session.configure', session: { voice: 'reed' } }); // a May voice
+    expect((await other.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling' });
     expect(other.ofType('error')).toHaveLength(1);
+  });
+
+  it.each([['may-2026'], ['aug-2026'], ['aug-2026-probe']] as const)(
+    "%s: the voices Smallest's own clients send with model=hydra are used, not swapped (§2.3)",
+    async (profile) => {
+      await start({ profile });
+      for (const voice of ['aria', 'maya', 'kai', 'zoe', 'sterling']) {
+        const probe = await connect();
+        probe.send({ type: 'session.configure', session: { voice } });
+        expect((await probe.waitFor('session.configured')).session).toMatchObject({ voice });
+        expect(probe.ofType('error')).toHaveLength(0);
+      }
+    },
+  );
+
+  it('aug-2026 without a model parameter: the AsyncAPI default hydra-v1.1 (no deprecation warning, 24 kHz, sterling)', async () => {
+    await start({ profile: 'aug-2026' });
+    const probe = await connect({ api_key: 'k' });
+    probe.send({ type: 'session.configure', session: { voice: 'vaughn' } });
+    const configured = await probe.waitFor('session.configured');
+    expect(configured.session).toMatchObject({ voice: 'vaughn', output_audio_sample_rate: 24000 });
+    expect(probe.frames[0]?.type).toBe('session.created');
+    expect(probe.ofType('warning')).toHaveLength(0);
+    const plain = await connect({ api_key: 'k' });
+    plain.send({ type: 'session.configure', session: {} });
+    expect((await plain.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling' });
+  });
+
+  it('aug-2026-probe: each of the six original voices is rejected on model=hydra, then the session is configured with sterling', async () => {
+    await start({ profile: 'aug-2026-probe' });
+    for (const voice of ['wren', 'sloane', 'marlowe', 'reed', 'knox', 'tate']) {
+      const probe = await connect();
+      probe.send({ type: 'session.configure', event_id: `evt_${voice}`, session: { voice } });
+      const configured = await probe.waitFor('session.configured');
+      const error = await probe.waitFor('error');
+      expect(probe.frames.indexOf(error)).toBeLessThan(probe.frames.indexOf(configured));
+      expect(error.error).toEqual({
+        type: 'invalid_request_error',
+        code: 'invalid_request_error',
+        message: expect.stringContaining(voice),
+        param: 'session.configure.session.voice',
+        event_id: `evt_${voice}`,
+      });
+      expect(configured.session).toMatchObject({ voice: 'sterling', output_audio_sample_rate: 48000 });
+      expect(probe.frames[0]).toMatchObject({ type: 'warning', warning: { code: 'model_deprecated' } });
+    }
+    // and without a voice the server's default is sterling, with no error
+    const plain = await connect();
+    plain.send({ type: 'session.configure', session: {} });
+    expect((await plain.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling' });
+    expect(plain.ofType('error')).toHaveLength(0);
+  });
+
+  it('an unknown profile is refused', async () => {
+    await expect(createSimulator({ profile: 'jan-2027' as never })).rejects.toThrow(/unknown simulator profile 'jan-2027'/);
   });
 });
 

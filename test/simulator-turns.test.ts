@@ -147,14 +147,22 @@ describe('greeting and response control', () => {
     expect(probe.ofType('response.output_audio.delta').filter((frame) => probe.frames.indexOf(frame) > probe.frames.indexOf(done))).toHaveLength(0);
   });
 
-  it('response.create starts a response when idle and is a no-op while one is in flight', async () => {
+  it('response.create starts a response when idle; while one is in flight it is queued (once) and started after its response.done', async () => {
     const probe = await session({ realtimeFactor: 5 });
     probe.send({ type: 'response.create' });
     await probe.waitFor('response.created');
     probe.send({ type: 'response.create', response: {} });
-    const done = await probe.waitFor('response.done');
-    expect(responseOf(done).status).toBe('completed');
-    expect(probe.ofType('response.created')).toHaveLength(1);
+    probe.send({ type: 'response.create' }); // a second one while in flight collapses into the same queued request
+    const first = await probe.waitFor('response.done');
+    expect(responseOf(first).status).toBe('completed');
+    const second = await probe.waitFor((frame) => frame.type === 'response.done' && frame !== first);
+    expect(responseOf(second).status).toBe('completed');
+    const created = probe.ofType('response.created');
+    expect(created).toHaveLength(2);
+    expect(probe.frames.indexOf(created[1]!)).toBeGreaterThan(probe.frames.indexOf(first));
+    probe.send('not json'); // marker: nothing else was queued
+    await probe.waitFor('error');
+    expect(probe.ofType('response.created')).toHaveLength(2);
   });
 });
 
@@ -228,12 +236,12 @@ describe('tool turns', () => {
     probe.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: dones[1]!.call_id, output: '"14:05"' } });
     probe.send({ type: 'response.create' });
     const doneB = await probe.waitFor('response.done', { after: count });
-    const acks = probe.frames.slice(count).filter((frame) => frame.type === 'conversation.item.added' || frame.type === 'conversation.item.done');
-    expect(acks.slice(0, 4).map((frame) => [frame.type, itemOf(frame).type, itemOf(frame).call_id])).toEqual([
-      ['conversation.item.added', 'function_call_output', dones[0]!.call_id],
-      ['conversation.item.done', 'function_call_output', dones[0]!.call_id],
-      ['conversation.item.added', 'function_call_output', dones[1]!.call_id],
-      ['conversation.item.done', 'function_call_output', dones[1]!.call_id],
+    // the outputs are not echoed (a role-less item.added/done renders as an empty bubble in Smallest's demo):
+    // the next items on the wire are the narration's assistant message
+    const items = probe.frames.slice(count).filter((frame) => frame.type === 'conversation.item.added' || frame.type === 'conversation.item.done');
+    expect(items.map((frame) => [frame.type, itemOf(frame).type, itemOf(frame).role])).toEqual([
+      ['conversation.item.added', 'message', 'assistant'],
+      ['conversation.item.done', 'message', 'assistant'],
     ]);
     expect(responseOf(doneB).status).toBe('completed');
     const narration = audioOf(probe, responseOf(doneB).id);

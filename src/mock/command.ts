@@ -1,6 +1,7 @@
 /** `hydra-chat simulate`: run the local Hydra simulator stand-alone until the caller's signal aborts. */
 import type { Command } from 'commander';
 import { HydraError } from '../errors.js';
+import { isProfile, PROFILES } from './profile.js';
 import type { SimulatorOptions } from './server.js';
 
 /** Options as commander hands them over (strings until parsed). */
@@ -14,6 +15,8 @@ export type SimulateCommandOptions = {
   rules?: string;
   realtimeFactor?: string;
   transcripts?: boolean;
+  /** Commander's `--no-auto-tools` sets false. */
+  autoTools?: boolean;
 };
 
 /** Where the command writes its one status line. */
@@ -26,13 +29,14 @@ export function registerSimulateCommand(program: Command, out: SimulateOutput, s
     .description('run the local Hydra simulator (a WebSocket server speaking the Hydra protocol) until interrupted')
     .option('--port <n>', 'TCP port (0 = any free port)', '8765')
     .option('--host <h>', 'interface to listen on', '127.0.0.1')
-    .option('--profile <p>', 'server behaviour to imitate: may-2026 or aug-2026', 'may-2026')
+    .option('--profile <p>', `server behaviour to imitate: ${PROFILES.join(', ')} (see README, "Simulator profiles")`, 'may-2026')
     .option('--api-key <k>', 'accept only this api_key (default: any non-empty key)')
     .option('--capacity <n>', 'concurrent sessions before server_full + close 1013')
     .option('--idle-timeout <ms>', 'close 1000 after this long without a frame either way', '30000')
     .option('--rules <file.json>', 'deterministic tool calls: [{ "turn": 1, "calls": [{ "name": …, "arguments": {…} }] }]')
     .option('--realtime-factor <x>', 'response audio delivery speed relative to real time', '10')
     .option('--transcripts', 'also send response.output_audio_transcript.delta (off on the real server, §10.22)')
+    .option('--no-auto-tools', 'never call a declared tool on its own (default without --rules: one call per user turn, round-robin)')
     .action((options: SimulateCommandOptions) => runSimulateCommand(options, signal ?? new AbortController().signal, out));
 }
 
@@ -52,7 +56,7 @@ export async function runSimulateCommand(options: SimulateCommandOptions, signal
 
 async function parseOptions(options: SimulateCommandOptions): Promise<SimulatorOptions> {
   const profile = options.profile ?? 'may-2026';
-  if (profile !== 'may-2026' && profile !== 'aug-2026') throw usage(`--profile must be may-2026 or aug-2026, not '${profile}'`);
+  if (!isProfile(profile)) throw usage(`--profile must be one of ${PROFILES.join(', ')}, not '${profile}'`);
   if (options.apiKey !== undefined && options.apiKey === '') throw usage('--api-key must not be empty');
   return {
     host: options.host ?? '127.0.0.1',
@@ -63,6 +67,7 @@ async function parseOptions(options: SimulateCommandOptions): Promise<SimulatorO
     idleTimeoutMs: integer('--idle-timeout', options.idleTimeout ?? '30000', 1, 24 * 3600 * 1000),
     realtimeFactor: positive('--realtime-factor', options.realtimeFactor ?? '10'),
     transcripts: options.transcripts ?? false,
+    ...(options.autoTools === false ? { autoToolCalls: false } : {}),
     ...(options.rules !== undefined ? { rules: await (await import('./rules.js')).loadRules(options.rules) } : {}),
   };
 }

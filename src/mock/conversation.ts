@@ -3,9 +3,10 @@
  * (hydra-protocol §2.5, §3.4–3.5, §4, §5, §10.12–10.21).
  */
 import type { ClientEvent, ConversationItem, ServerEvent, Tool } from '../protocol.js';
+import { autoCallForTurn } from './auto-calls.js';
 import * as frames from './frames.js';
 import { newId } from './ids.js';
-import { ActiveResponse, type ResponsePlan } from './response.js';
+import { ActiveResponse, type MadeCall, type ResponsePlan } from './response.js';
 import { callsForTurn, type ToolRule } from './rules.js';
 import { EnergyVad, type VadOptions } from './vad.js';
 import { synthVoice, upsample } from './voice.js';
@@ -19,12 +20,15 @@ export type ConversationHost = {
   readonly toolTimeoutMs: number;
   readonly transcripts: boolean;
   readonly rules: readonly ToolRule[];
+  /** Without rules: call a declared tool on every user turn (round-robin, arguments from its schema). */
+  readonly autoToolCalls: boolean;
   readonly vad: Partial<VadOptions>;
   /** Fault hook after each audio delta; returns true when the socket was dropped. */
   afterAudioDelta(count: number): boolean;
 };
 
-type PendingTools = { callIds: Set<string>; outputs: Map<string, string>; names: string[]; timer: NodeJS.Timeout };
+/** The calls of one tool response, answerable from their `…arguments.done` on (§5.4). */
+type PendingTools = { responseId: string; callIds: Set<string>; outputs: Map<string, string>; names: string[]; timer?: NodeJS.Timeout };
 
 /** One session's conversation state. */
 export class Conversation {
@@ -34,6 +38,8 @@ export class Conversation {
   private tools: Tool[] = [];
   private response: ActiveResponse | undefined;
   private pending: PendingTools | undefined;
+  /** A response.create that arrived while a response was in flight: started after its response.done. */
+  private queuedCreate = false;
   private userItemId: string | undefined;
   private completedTurns = 0;
   private inputMs = 0;
@@ -100,32 +106,44 @@ export class Conversation {
     this.completedTurns++;
     const text = this.host.transcripts ? `(${(speechMs / 1000).toFixed(1)} s of user speech)` : undefined;
     this.host.send(frames.itemDone(frames.messageItem(itemId, 'user', 'completed', text), previous));
-    const calls = callsForTurn(this.host.rules, this.completedTurns, this.toolNames());
+    const calls = this.host.autoToolCalls
+      ? autoCallForTurn(this.tools, this.completedTurns)
+      : callsForTurn(this.host.rules, this.completedTurns, this.toolNames());
     if (calls.length) this.startResponse({ kind: 'tools', calls, inputTokens: this.inputTokens() });
     else this.startResponse(this.echoPlan(pcm, speechMs));
   }
 
-  /** conversation.item.create: acknowledged with item.added + item.done (§10.21). */
+  /**
+   * conversation.item.create: a message is acknowledged with item.added + item.done (§10.21). A
+   * function_call_output is recorded silently: Smallest's clients do not expect an echo of it, and the
+   * browser demo renders a role-less item as an empty assistant bubble.
+   */
   itemCreate(event: Extract<ClientEvent, { type: 'conversation.item.create' }>): void {
     const item: ConversationItem = { ...event.item, id: event.item.id ?? newId('item'), status: 'completed' };
+    if (item.type === 'function_call_output') {
+      if (item.call_id && this.pending?.callIds.has(item.call_id)) this.pending.outputs.set(item.call_id, item.output ?? '');
+      return;
+    }
     const previous = this.appendItem(item.id!);
     this.host.send(frames.itemAdded(item, previous));
     this.host.send(frames.itemDone(item, previous));
-    if (item.type === 'function_call_output' && item.call_id && this.pending?.callIds.has(item.call_id)) {
-      this.pending.outputs.set(item.call_id, item.output ?? '');
-    }
   }
 
-  /** response.create: narration after tool outputs, or a fresh response; no-op while one is in flight (§10.19/20). */
+  /**
+   * response.create: narration after tool outputs, or a fresh response (§10.19). While a response is
+   * in flight it is queued (once) and started after that response's response.done.
+   */
   responseCreate(): void {
-    if (this.current()) return;
+    if (this.current()) {
+      this.queuedCreate = true;
+      return;
+    }
     const pending = this.pending;
     if (!pending) {
       this.startResponse(this.voicePlan(1200, 'You asked me to say something, so here I am.'));
       return;
     }
-    clearTimeout(pending.timer);
-    this.pending = undefined;
+    this.clearPending();
     const outputs = [...pending.outputs.values()].join(' ');
     const text = `Here is what ${pending.names.join(' and ')} returned: ${outputs.slice(0, 120)}`;
     // narration length grows with the tool output: 1–3 s
@@ -152,9 +170,8 @@ export class Conversation {
         onAudioDelta: (active, count) => {
           if (this.host.afterAudioDelta(count)) active.stop();
         },
-        onEnd: (active, end) => {
-          if (end.status === 'completed' && active.calls.length) this.awaitToolOutputs(active);
-        },
+        onCallDone: (active, call) => this.callDone(active, call),
+        onEnd: (active, end) => this.responseEnded(active, end),
       },
       plan,
     );
@@ -163,20 +180,42 @@ export class Conversation {
     return response;
   }
 
+  /** A call's `…arguments.done` went out: from now on its output is accepted (§5.4; a client may answer at once). */
+  private callDone(response: ActiveResponse, call: MadeCall): void {
+    if (this.pending?.responseId !== response.id) {
+      this.clearPending(); // an older unanswered tool turn is superseded by this one
+      this.pending = { responseId: response.id, callIds: new Set(), outputs: new Map(), names: [] };
+    }
+    this.pending.callIds.add(call.callId);
+    if (!this.pending.names.includes(call.name)) this.pending.names.push(call.name);
+  }
+
+  private responseEnded(response: ActiveResponse, end: frames.ResponseEnd): void {
+    if (this.queuedCreate) {
+      this.queuedCreate = false;
+      // barge-in: the user's new turn supersedes the queued request (and the tool turn it answered)
+      if (end.status === 'cancelled' && end.reason === 'interrupted') {
+        if (this.pending?.responseId === response.id) this.clearPending();
+      } else {
+        this.responseCreate();
+        return;
+      }
+    }
+    if (this.pending?.responseId === response.id && !this.pending.timer) this.awaitToolOutputs(this.pending);
+  }
+
   /** §5.5, §10.18: outputs + response.create must arrive within toolTimeoutMs, else the turn is abandoned. */
-  private awaitToolOutputs(response: ActiveResponse): void {
-    if (this.pending) clearTimeout(this.pending.timer);
-    const timer = setTimeout(() => {
-      if (this.pending?.timer !== timer) return;
+  private awaitToolOutputs(pending: PendingTools): void {
+    pending.timer = setTimeout(() => {
+      if (this.pending !== pending) return;
       this.pending = undefined;
       this.host.send(frames.errorFrame('tool_response_timeout', `no tool output and response.create within ${this.host.toolTimeoutMs} ms`));
     }, this.host.toolTimeoutMs);
-    this.pending = {
-      callIds: new Set(response.calls.map((call) => call.callId)),
-      outputs: new Map(),
-      names: [...new Set(response.calls.map((call) => call.name))],
-      timer,
-    };
+  }
+
+  private clearPending(): void {
+    if (this.pending?.timer) clearTimeout(this.pending.timer);
+    this.pending = undefined;
   }
 
   private appendItem(id: string): string | undefined {
@@ -204,7 +243,7 @@ export class Conversation {
     if (this.disposed) return;
     this.disposed = true;
     this.response?.stop();
-    if (this.pending) clearTimeout(this.pending.timer);
-    this.pending = undefined;
+    this.clearPending();
+    this.queuedCreate = false;
   }
 }

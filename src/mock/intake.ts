@@ -2,13 +2,13 @@
  * Reads one client text frame the way the simulator's server does: strictly, through
  * `decodeClientFrame`, with the documented leniencies (hydra-protocol §2.2, §2.6, §10.7–10.10, §10.23).
  */
-import { CLIENT_EVENT_TYPES, ClientEvent, decodeClientFrame, type SessionConfig } from '../protocol.js';
+import { CLIENT_EVENT_TYPES, ClientEvent, decodeClientFrame, SessionConfig } from '../protocol.js';
 import { errorFrame } from './frames.js';
 import type { ServerEventOf } from '../protocol.js';
 
 /** A frame the session should act on, or the error to answer with. */
 export type Intake =
-  | { kind: 'event'; event: ClientEvent; raw: Record<string, unknown> }
+  | { kind: 'event'; event: ClientEvent; raw: Record<string, unknown>; rejected?: ServerEventOf<'error'> }
   | { kind: 'error'; frame: ServerEventOf<'error'>; raw?: Record<string, unknown> };
 
 const CONFIG_KEYS: readonly (keyof SessionConfig)[] = ['instructions', 'voice', 'tools', 'generate_initial_response'];
@@ -29,7 +29,7 @@ export function readClientFrame(text: string): Intake {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { kind: 'error', frame: errorFrame('invalid_request_error', 'frame must be a JSON object with a string "type"', { param: 'type' }) };
   }
-  const raw = value as Record<string, unknown>;
+  const raw = withoutNulls(value as Record<string, unknown>);
   const eventId = typeof raw.event_id === 'string' ? raw.event_id : undefined;
   if (typeof raw.type !== 'string') {
     return { kind: 'error', raw, frame: errorFrame('invalid_request_error', 'missing string field "type"', { param: 'type', eventId }) };
@@ -47,7 +47,43 @@ export function readClientFrame(text: string): Intake {
   const param = first ? [raw.type, ...first.path.map(String), ...(first.code === 'unrecognized_keys' ? [first.keys[0] ?? ''] : [])].join('.') : undefined;
   // §6.2: unknown keys are rejected as invalid_frame (documented for session.update); wrong types are invalid_request_error.
   const code = issues.length > 0 && issues.every((issue) => issue.code === 'unrecognized_keys') ? 'invalid_frame' : 'invalid_request_error';
-  return { kind: 'error', raw, frame: errorFrame(code, `${raw.type}: ${problem}`, { ...(param ? { param } : {}), eventId }) };
+  const frame = errorFrame(code, `${raw.type}: ${problem}`, { ...(param ? { param } : {}), eventId });
+  // A configure is never left hanging: the error, then the session configured with the fields that were valid.
+  if (raw.type === 'session.configure') return { kind: 'event', event: salvageConfigure(lenient, eventId), raw, rejected: frame };
+  return { kind: 'error', raw, frame };
+}
+
+/** The valid part of an invalid session.configure: each documented field that validates on its own. */
+function salvageConfigure(lenient: Record<string, unknown>, eventId: string | undefined): Extract<ClientEvent, { type: 'session.configure' }> {
+  const given = isRecord(lenient.session) ? lenient.session : {};
+  const session: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    if (given[key] !== undefined && SessionConfig.safeParse({ [key]: given[key] }).success) session[key] = given[key];
+  }
+  return { type: 'session.configure', ...(eventId !== undefined ? { event_id: eventId } : {}), session: session as SessionConfig };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `null` means absent (Smallest's Python SDK sends every optional field it was not given as null):
+ * on the envelope, the session, each tool, the item and its content parts. Deeper values (a tool's
+ * JSON Schema) are left alone.
+ */
+function withoutNulls(raw: Record<string, unknown>): Record<string, unknown> {
+  const strip = (value: unknown): unknown => (isRecord(value) ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) : value);
+  const out = strip(raw) as Record<string, unknown>;
+  const nested = (key: string, list: string): void => {
+    const value = strip(out[key]);
+    if (!isRecord(value)) return;
+    if (Array.isArray(value[list])) value[list] = value[list].map(strip);
+    out[key] = value;
+  };
+  nested('session', 'tools');
+  nested('item', 'content');
+  return out;
 }
 
 /** Drops what the real server ignores: unknown keys inside session.configure (§2.2), frozen keys in session.update (§10.23). */

@@ -22,6 +22,8 @@ export type ResponseHost = {
   readonly thinkMs: number;
   /** Called after every audio delta (fault hook: may drop the socket). */
   onAudioDelta(response: ActiveResponse, count: number): void;
+  /** A call's `…arguments.done` was just sent. */
+  onCallDone(response: ActiveResponse, call: MadeCall): void;
   onEnd(response: ActiveResponse, end: frames.ResponseEnd): void;
 };
 
@@ -151,6 +153,7 @@ export class ActiveResponse {
         this.host.send(frames.argumentsDone(this.id, made.callId, itemId, outputIndex, made.name, made.arguments));
         this.calls.push(made);
         if (logged) this.closeItem(logged, 'completed', { arguments: made.arguments });
+        this.host.onCallDone(this, made);
       });
     });
     steps.push(() => this.finish({ status: 'completed' })); // §10.16: output = the function_call items

@@ -10,7 +10,7 @@ import type { ClientEvent } from '../protocol.js';
 import { injectFault, type Fault } from './faults.js';
 import { errorFrame } from './frames.js';
 import { newSessionId } from './ids.js';
-import type { ModelRules, Profile } from './profile.js';
+import { isProfile, PROFILES, type ModelRules, type Profile } from './profile.js';
 import type { ToolRule } from './rules.js';
 import { Session, type SessionSettings } from './session.js';
 import { decideUpgrade, HYDRA_PATH, rejectUpgrade } from './upgrade.js';
@@ -31,7 +31,13 @@ export type SimulatorOptions = {
   responseDelayMs?: number;
   toolTimeoutMs?: number;
   transcripts?: boolean;
+  /** Deterministic tool calls per user turn; setting them (even `[]`) turns `autoToolCalls` off by default. */
   rules?: ToolRule[];
+  /**
+   * When tools are declared, call one on every user turn (round-robin, arguments from its JSON Schema),
+   * then narrate after the output. Default: on unless `rules` are given.
+   */
+  autoToolCalls?: boolean;
   vad?: Partial<VadOptions>;
   faults?: {
     rejectStatus?: { status: number; retryAfterS?: number; times?: number };
@@ -56,6 +62,7 @@ export type Simulator = {
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
   const profile = options.profile ?? 'may-2026';
+  if (!isProfile(profile)) throw new Error(`unknown simulator profile '${String(profile)}' (expected ${PROFILES.join(', ')})`);
   const capacity = options.capacity ?? Number.POSITIVE_INFINITY;
   const events = new EventEmitter();
   const live = new Map<string, Session>();
@@ -72,6 +79,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     toolTimeoutMs: options.toolTimeoutMs ?? 10_000,
     transcripts: options.transcripts ?? false,
     rules: options.rules ?? [],
+    autoToolCalls: options.autoToolCalls ?? options.rules === undefined,
     vad: options.vad ?? {},
   });
   const hooks = {

@@ -20,6 +20,7 @@ export type SessionSettings = {
   readonly toolTimeoutMs: number;
   readonly transcripts: boolean;
   readonly rules: readonly ToolRule[];
+  readonly autoToolCalls: boolean;
   readonly vad: Partial<VadOptions>;
 };
 
@@ -59,6 +60,7 @@ export class Session {
       toolTimeoutMs: settings.toolTimeoutMs,
       transcripts: settings.transcripts,
       rules: settings.rules,
+      autoToolCalls: settings.autoToolCalls,
       vad: settings.vad,
       afterAudioDelta: (count) => {
         if (!this.hooks.dropAfterDelta(count)) return false;
@@ -136,6 +138,7 @@ export class Session {
       this.send(intake.frame);
       return;
     }
+    if (intake.rejected) this.send(intake.rejected);
     this.hooks.clientFrame(this.id, intake.event);
     this.dispatch(intake.event);
   }

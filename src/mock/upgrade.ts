@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { modelRules, type ModelRules, type Profile } from './profile.js';
+import { defaultModel, modelRules, type ModelRules, type Profile } from './profile.js';
 
 /** The documented endpoint path. */
 export const HYDRA_PATH = '/waves/v1/s2s';
@@ -22,8 +22,8 @@ export function decideUpgrade(request: IncomingMessage, profile: Profile, apiKey
   const key = url.searchParams.get('api_key') || bearer; // §10.31: query param, or a Bearer header as the SDK sends
   if (!key) return { accept: false, status: 401, message: 'missing api_key' };
   if (apiKey !== undefined && key !== apiKey) return { accept: false, status: 401, message: 'invalid api_key' };
-  // §1.1: a May draft says `model` defaults to hydra; unknown tags → 400 (§10.1)
-  const model = url.searchParams.get('model') ?? 'hydra';
+  // §1.1: a missing `model` is the AsyncAPI default (hydra-v1.1; `hydra` under may-2026); unknown tags → 400 (§10.1)
+  const model = url.searchParams.get('model') ?? defaultModel(profile);
   const rules = modelRules(profile, model);
   if (!rules) return { accept: false, status: 400, message: `unknown model '${model}'` };
   return { accept: true, model: rules };
