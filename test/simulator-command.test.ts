@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { HydraError } from '../src/errors.js';
 import { runSimulateCommand, registerSimulateCommand } from '../src/mock/command.js';
-import { connectProbe } from '../src/mock/probe.js';
+import { connectProbe, readPcm16Wav, sendPcm, silence16k } from '../src/mock/probe.js';
 
 function run(args: string[]): { line: Promise<string>; done: Promise<unknown>; controller: AbortController } {
   const controller = new AbortController();
@@ -42,11 +42,28 @@ describe('simulate command', () => {
     await expect(connectProbe(url!, { api_key: 'sim-key' })).rejects.toThrow();
   });
 
+  it('--profile aug-2026-probe rejects reed on model=hydra; --no-auto-tools keeps declared tools uncalled', async () => {
+    const { line, done, controller } = run(['--port', '0', '--profile', 'aug-2026-probe', '--no-auto-tools']);
+    const url = /listening on (\S+)$/.exec(await line)![1]!;
+    const probe = await connectProbe(url, { model: 'hydra', api_key: 'k' });
+    const tools = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} } }];
+    probe.send({ type: 'session.configure', session: { voice: 'reed', tools } });
+    expect((await probe.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling' });
+    expect(probe.ofType('error')[0]).toMatchObject({ error: { code: 'invalid_request_error', param: 'session.configure.session.voice' } });
+    const hello = await readPcm16Wav(new URL('./fixtures/hello-16k.wav', import.meta.url).pathname);
+    sendPcm(probe, Buffer.concat([hello.pcm, silence16k(800)]));
+    await probe.waitFor('response.done');
+    expect(probe.ofType('response.function_call_arguments.done')).toEqual([]);
+    controller.abort();
+    await done;
+  });
+
   it('rejects bad option values with a usage HydraError', async () => {
     const signal = AbortSignal.abort();
     const out = { log: () => undefined };
     await expect(runSimulateCommand({ port: 'eighty' }, signal, out)).rejects.toMatchObject({ code: 'usage' });
     await expect(runSimulateCommand({ profile: 'jan-2027' }, signal, out)).rejects.toBeInstanceOf(HydraError);
+    await expect(runSimulateCommand({ profile: 'jan-2027' }, signal, out)).rejects.toThrow(/may-2026, aug-2026, aug-2026-probe/);
     await expect(runSimulateCommand({ rules: '/nonexistent/rules.json' }, signal, out)).rejects.toMatchObject({ code: 'config-invalid' });
   });
 });
