@@ -158,9 +158,10 @@ describe('profiles and voices', () => {
     expect(configured.session).toMatchObject({ voice: 'vaughn', output_audio_sample_rate: 24000 });
     expect(probe.frames[0]?.type).toBe('session.created');
     expect(probe.ofType('warning')).toHaveLength(0);
-    const plain = await connect({ api_key: 'k' });
+    const plain = await connect({ api_key: 'k', model: '' }); // an empty value counts as absent
     plain.send({ type: 'session.configure', session: {} });
-    expect((await plain.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling' });
+    expect((await plain.waitFor('session.configured')).session).toMatchObject({ voice: 'sterling', output_audio_sample_rate: 24000 });
+    expect(plain.ofType('warning')).toHaveLength(0);
   });
 
   it('aug-2026-probe: each of the six original voices is rejected on model=hydra, then the session is configured with sterling', async () => {

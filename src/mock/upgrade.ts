@@ -23,7 +23,7 @@ export function decideUpgrade(request: IncomingMessage, profile: Profile, apiKey
   if (!key) return { accept: false, status: 401, message: 'missing api_key' };
   if (apiKey !== undefined && key !== apiKey) return { accept: false, status: 401, message: 'invalid api_key' };
   // §1.1: a missing `model` is the AsyncAPI default (hydra-v1.1; `hydra` under may-2026); unknown tags → 400 (§10.1)
-  const model = url.searchParams.get('model') ?? defaultModel(profile);
+  const model = url.searchParams.get('model') || defaultModel(profile); // an empty value is absent too
   const rules = modelRules(profile, model);
   if (!rules) return { accept: false, status: 400, message: `unknown model '${model}'` };
   return { accept: true, model: rules };
