@@ -208,4 +208,23 @@ describe('many calls at once', () => {
       process.off('warning', onWarning);
     }
   });
+
+  it('the real CLI with 12 calls in one turn: all answered, no listener warning on stderr', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `tool_${i}`);
+    const sim = await createSimulator({ responseDelayMs: 20, realtimeFactor: 20, rules: [{ turn: 1, calls: names.map((name) => ({ name, arguments: {} })) }] });
+    try {
+      const file = join(dir, 'many.json');
+      // Each takes a second, so all twelve are open at once.
+      writeFileSync(file, JSON.stringify({ tools: names.map((name) => ({ name, command: ['sh', '-c', `sleep 1; echo ${name}`] })) }));
+      const utterance = join(dir, 'many.wav');
+      writeWav16k(utterance, Buffer.concat([silence(200), tone(600), silence(200)]));
+      const args = ['--json', '--url', sim.url, '--tools', file, '--input', utterance, '--output', join(dir, 'many-out.wav'), '--trailing-silence', '600000'];
+      const run = await cli(args, { SMALLEST_API_KEY: 'sk-bounds-test' }, 30_000, /"type":"response\.create"[^\n]*\n(?:.*\n)*.*"event":"turn"/);
+      const outputs = run.stdout.split('\n').filter((line) => line.includes('"dir":"out"') && line.includes('"function_call_output"'));
+      expect(outputs).toHaveLength(12);
+      expect(run.stderr).not.toMatch(/MaxListenersExceededWarning|TimeoutOverflowWarning/);
+    } finally {
+      await sim.close();
+    }
+  });
 });
