@@ -46,7 +46,7 @@ export type ChatCommandOptions = {
   record?: string;
   /** Half-duplex echo guard; on by default when a live speaker plays (Commander's --no-echo-guard sets false). */
   echoGuard?: boolean;
-  /** Tools/agent config file (default: hydra.tools.{ts,mts,js,mjs,json} in the working directory). */
+  /** Tools/agent config file (default: hydra.tools.json in the working directory; code configs only when named). */
   tools?: string;
 } & MockFlags;
 
@@ -55,10 +55,10 @@ export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: Abor
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
   const { out, env, signal } = context;
-  const agentFile = options.tools ?? findDefaultToolsFile(process.cwd()) ?? undefined;
+  const agentFile = options.tools ?? findDefaultToolsFile(process.cwd(), (line) => out.warn(line)) ?? undefined;
   // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
-  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile);
+  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile, { signal });
   // The config file describes the agent; flags given on the command line win.
   const effective: ChatCommandOptions = {
     ...options,

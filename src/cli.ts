@@ -42,7 +42,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--frame-ms <ms>', 'microphone frame length, 20-40 ms', integer('--frame-ms'), 20)
     .option('--trailing-silence <ms>', 'with --input: silence sent after the file so the turn can end', integer('--trailing-silence'), 2000)
     .option('--max-retries <n>', 'reconnect attempts after a drop or server_full', integer('--max-retries'), 8)
-    .option('--tools <file>', 'agent + tools config (.json, .ts, .js); default: hydra.tools.{ts,mts,js,mjs,json} in this directory; reloaded when it changes')
+    .option('--tools <file>', 'agent + tools config (.json, .ts, .js); default: hydra.tools.json in this directory (a .ts/.js config runs only when named here); reloaded when it changes')
     .option('--input-device <id|name>', 'microphone: a device id or (part of) its name from `hydra-chat devices` (default: the system default)')
     .option('--output-device <id|name>', 'speaker: a device id or (part of) its name (default: the system default)')
     .option('--record <wav>', 'record the conversation as heard: stereo 48 kHz WAV, you left, the model right (valid even after Ctrl-C)')
@@ -89,7 +89,7 @@ Try the following:
     });
 
   const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${redact(line)}\n`);
-  registerToolsCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr) });
+  registerToolsCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr), signal: context.signal });
   registerRunCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr), env: process.env, signal: context.signal });
   registerSimulateCommand(program, { log: (line) => process.stdout.write(`${line}\n`) }, context.signal);
   return program;

@@ -111,6 +111,11 @@ describe('loadAgentConfig', () => {
     ['no handler', [{ name: 'a' }], 'tool "a": handler: missing'],
     ['two handlers', [{ name: 'a', result: 1, command: ['true'] }], 'tool "a": result, command: give only one'],
     ['a bad timeout', [{ name: 'a', result: 1, timeoutMs: 0 }], 'tool "a": timeoutMs: must be a positive'],
+    ['a timeout a timer would overflow', [{ name: 'a', result: 1, timeoutMs: 3_000_000_000 }], 'tool "a": timeoutMs: must be a positive whole number of milliseconds, at most 600000 (10 min); got 3000000000'],
+    ['a timeout over 10 min', [{ name: 'a', result: 1, timeoutMs: 600_001 }], 'tool "a": timeoutMs: must be a positive whole number'],
+    ['a fractional timeout', [{ name: 'a', result: 1, timeoutMs: 1.5 }], 'tool "a": timeoutMs: must be a positive whole number'],
+    ['a negative timeout', [{ name: 'a', result: 1, timeoutMs: -5 }], 'tool "a": timeoutMs: must be a positive whole number'],
+    ['a string timeout', [{ name: 'a', result: 1, timeoutMs: '5000' }], 'tool "a": timeoutMs: must be a positive whole number'],
     ['a misspelt field', [{ name: 'a', comand: ['true'], result: 1 }], 'tool "a": comand: unknown field'],
     ['an empty command', [{ name: 'a', command: [] }], 'tool "a": command: must be a non-empty array'],
     ['a bad url', [{ name: 'a', http: { url: 'ftp://x' } }], 'tool "a": http.url: must be an http'],
@@ -137,12 +142,35 @@ describe('loadAgentConfig', () => {
 });
 
 describe('findDefaultToolsFile', () => {
-  it('prefers hydra.tools.ts over the others and returns null when none exists', async () => {
+  it('finds hydra.tools.json only: a code config next to it is skipped with one line saying how to use it', async () => {
     const here = await mkdtemp(join(dir, 'cwd-'));
-    expect(findDefaultToolsFile(here)).toBeNull();
+    const skipped: string[] = [];
+    expect(findDefaultToolsFile(here, (line) => skipped.push(line))).toBeNull();
     await writeFile(join(here, 'hydra.tools.json'), '[]');
-    expect(findDefaultToolsFile(here)).toBe(join(here, 'hydra.tools.json'));
-    await writeFile(join(here, 'hydra.tools.ts'), 'export default [];');
-    expect(findDefaultToolsFile(here)).toBe(join(here, 'hydra.tools.ts'));
+    expect(findDefaultToolsFile(here, (line) => skipped.push(line))).toBe(join(here, 'hydra.tools.json'));
+    expect(skipped).toEqual([]);
+    await writeFile(join(here, 'hydra.tools.mjs'), 'export default [];');
+    expect(findDefaultToolsFile(here, (line) => skipped.push(line))).toBe(join(here, 'hydra.tools.json'));
+    expect(skipped).toEqual([
+      'hydra.tools.mjs is in this folder but was not run: code configs run with your permissions, so they load only when named (hydra-chat --tools hydra.tools.mjs)',
+    ]);
+  });
+});
+
+describe('a code config that never finishes loading', () => {
+  it('times out naming the file, and an abort stops the wait at once', async () => {
+    const path = await write('never.ts', 'await new Promise(() => {});\nexport default [];\n');
+    const slow = await loadAgentConfig(path, { timeoutMs: 300 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(slow).toMatchObject({ code: 'config-invalid', message: `${path}: did not finish loading within 0.3 s (a top-level await that never settles?)` });
+    const controller = new AbortController();
+    const loading = loadAgentConfig(path, { signal: controller.signal }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    controller.abort();
+    expect(await loading).toMatchObject({ code: 'interrupted', message: `stopped while loading ${path}` });
   });
 });

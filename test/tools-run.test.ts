@@ -223,6 +223,38 @@ describe('createToolRunner', () => {
     }
   });
 
+  it('GET: the config URL\'s query parameters win over the model\'s arguments, which may only add', async () => {
+    const seen: string[] = [];
+    const server: Server = createServer((request, response) => {
+      seen.push(request.url!);
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const runner = runnerFor([{ name: 'weather', http: { url: `${base}/weather?key=CONFIGSECRET&units=metric`, method: 'GET' } }]);
+      const run = await call(runner, 'weather', '{"key":"MODEL_OVERRIDE","units":"imperial","city":"Oslo"}');
+      expect(run).toMatchObject({ ok: true, output: 'ok' });
+      expect(seen).toEqual(['/weather?key=CONFIGSECRET&units=metric&city=Oslo']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('tools and call ids named like Object.prototype members are ordinary names', async () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const runner = runnerFor(names.map((name) => ({ name, handler: (_args: unknown, { callId }: { callId: string }) => `${name}:${callId}` })));
+    expect(runner.declarations().map((tool) => tool.name)).toEqual(names);
+    for (const name of names) {
+      expect(await runner.run(name, '{}', { signal: new AbortController().signal, callId: name })).toMatchObject({ ok: true, output: `${name}:${name}` });
+    }
+    const bare = runnerFor([{ name: 'ping', result: 'pong' }]);
+    for (const name of names) expect((await call(bare, name, '{}')).error).toBe(`unknown tool "${name}"`);
+    // A JSON config naming a tool "__proto__" loads as a tool, not as a prototype.
+    const fromJson = validateAgentConfig(JSON.parse('{"tools":[{"name":"__proto__","result":"p"}]}'), join(dir, 'proto.json'));
+    expect(fromJson.tools.map((tool) => tool.name)).toEqual(['__proto__']);
+  });
+
   it('replace() swaps the tools for later calls', async () => {
     const runner = runnerFor([{ name: 'a', result: 'A' }]);
     const next = runnerFor([{ name: 'b', result: 'B' }]);

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { HydraError } from '../errors.js';
 import type { LoadedTool } from './config.js';
 
-export type ToolsCommandIo = { out: (line: string) => void; err: (line: string) => void };
+/** `signal` (the CLI's Ctrl-C) stops a config load or a running tool. */
+export type ToolsCommandIo = { out: (line: string) => void; err: (line: string) => void; signal?: AbortSignal };
 
 export function registerToolsCommand(program: Command, io: ToolsCommandIo): void {
   const tools = program.command('tools').description('check and try out a tools config (hydra.tools.ts / .json)');
@@ -18,7 +19,7 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
     .action(async (file: string) => {
       // Loaded on use: the TypeScript loader and the schema compiler stay out of every other command's start-up.
       const { loadAgentConfig } = await import('./config.js');
-      const agent = await loadAgentConfig(file);
+      const agent = await loadAgentConfig(file, { ...(io.signal ? { signal: io.signal } : {}) });
       io.out(`${file}: ${agent.tools.length} tool${agent.tools.length === 1 ? '' : 's'}, valid`);
       for (const tool of agent.tools) io.out(`  ${describe(tool)}`);
     });
@@ -27,12 +28,14 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
     .description('run one tool once, as the model would call it, and print its output')
     .action(async (file: string, name: string, json: string | undefined) => {
       const [{ loadAgentConfig }, { createToolRunner }] = await Promise.all([import('./config.js'), import('./run.js')]);
-      const runner = createToolRunner(await loadAgentConfig(file));
+      const signal = io.signal ?? new AbortController().signal;
+      const runner = createToolRunner(await loadAgentConfig(file, { signal }));
       if (!runner.agent().tools.some((tool) => tool.name === name)) {
         const names = runner.agent().tools.map((tool) => tool.name).join(', ');
         throw new HydraError('usage', `${file}: no tool "${name}" (tools: ${names === '' ? 'none' : names})`);
       }
-      const result = await runner.run(name, json ?? '{}', { signal: new AbortController().signal, callId: 'call_cli' });
+      const result = await runner.run(name, json ?? '{}', { signal, callId: 'call_cli' });
+      if (signal.aborted) throw new HydraError('interrupted', `stopped tool "${name}"`);
       if (result.ok) {
         io.out(result.output);
         return;

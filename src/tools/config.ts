@@ -27,20 +27,27 @@ export type LoadedTool = {
 export type LoadedAgent = { path: string; instructions?: string; voice?: string; model?: string; greet?: boolean; tools: LoadedTool[] };
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+/** The longest a tool may run (10 min): beyond it a timer cannot be trusted and no caller waits. */
+export const MAX_TIMEOUT_MS = 600_000;
+/** How long a code config may take to load (its top-level code, awaits included). */
+export const CONFIG_LOAD_TIMEOUT_MS = 10_000;
 const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 const KINDS: ToolKind[] = ['handler', 'result', 'command', 'http'];
 const TOOL_FIELDS = new Set(['name', 'description', 'parameters', 'timeoutMs', ...KINDS]);
 const AGENT_FIELDS = new Set(['$schema', 'instructions', 'voice', 'model', 'greet', 'tools']);
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
-export async function loadAgentConfig(path: string): Promise<LoadedAgent> {
-  return validateAgentConfig(await importConfig(path, resolve(path)), path);
+export type LoadOptions = { signal?: AbortSignal; timeoutMs?: number };
+
+/** Loads and validates `path`; a code config that does not finish loading in time, or Ctrl-C, stops it. */
+export async function loadAgentConfig(path: string, options: LoadOptions = {}): Promise<LoadedAgent> {
+  return validateAgentConfig(await importConfig(path, resolve(path), options), path);
 }
 
 const invalid = (message: string) => new HydraError('config-invalid', message);
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
 
-async function importConfig(file: string, absolute: string): Promise<unknown> {
+async function importConfig(file: string, absolute: string, options: LoadOptions): Promise<unknown> {
   const extension = extname(absolute).toLowerCase();
   if (extension !== '.json' && !MODULE_EXTENSIONS.includes(extension)) {
     throw invalid(`${file}: unsupported file type "${extension}" (use .ts, .mts, .js, .mjs or .json)`);
@@ -61,10 +68,41 @@ async function importConfig(file: string, absolute: string): Promise<unknown> {
   }
   const jiti = createJiti(import.meta.url, { moduleCache: false, alias: { 'hydra-chat': packageEntry() } });
   try {
-    return await jiti.import(absolute, { default: true });
+    return await bounded(jiti.import(absolute, { default: true }), file, options);
   } catch (error) {
+    if (error instanceof HydraError) throw error;
     throw invalid(`${file}: failed to load: ${firstLine(error)}`);
   }
+}
+
+/**
+ * The module's own promise, unless it takes longer than the load timeout (a top-level await that
+ * never settles) or the signal aborts first. The timer also keeps the process alive meanwhile, so a
+ * module waiting on nothing cannot end the CLI with Node's "unsettled top-level await" status.
+ */
+function bounded<T>(loading: Promise<T>, file: string, options: LoadOptions): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? CONFIG_LOAD_TIMEOUT_MS;
+  const { signal } = options;
+  return new Promise<T>((done, fail) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      finish();
+      fail(new HydraError('interrupted', `stopped while loading ${file}`));
+    };
+    const timer = setTimeout(() => {
+      finish();
+      fail(invalid(`${file}: did not finish loading within ${timeoutMs / 1000} s (a top-level await that never settles?)`));
+    }, timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    loading.then(
+      (value) => (finish(), done(value)),
+      (error: unknown) => (finish(), fail(error)),
+    );
+  });
 }
 
 /** This package's entry: the TypeScript source when running from source, else the build. */
@@ -116,7 +154,9 @@ function validateTool(file: string, tool: unknown, index: number, seen: Map<stri
   }
   if (tool.description !== undefined && typeof tool.description !== 'string') throw fail('description', 'must be a string');
   const timeoutMs = tool.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw fail('timeoutMs', 'must be a positive number of milliseconds');
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw fail('timeoutMs', `must be a positive whole number of milliseconds, at most ${MAX_TIMEOUT_MS} (10 min); got ${typeof timeoutMs === 'number' ? timeoutMs : (JSON.stringify(timeoutMs) ?? typeof timeoutMs)}`);
+  }
 
   const kinds = KINDS.filter((kind) => tool[kind] !== undefined);
   if (kinds.length === 0) throw fail('handler', `missing: give exactly one of ${KINDS.join(', ')}`);

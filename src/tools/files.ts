@@ -1,14 +1,25 @@
-/** Where hydra-chat looks for an agent file by default (kept apart so start-up need not load the config loader). */
+/**
+ * Where hydra-chat looks for an agent file by default (kept apart so start-up need not load the
+ * config loader). Only `hydra.tools.json` loads just because it is there: it is data. A code config
+ * (`hydra.tools.ts/.mts/.js/.mjs`) runs with the user's permissions and environment, so a folder
+ * someone else prepared must not run it on a plain `hydra-chat`; it loads only when named with
+ * `--tools`, and finding one says so.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const DEFAULT_TOOLS_FILES = ['hydra.tools.ts', 'hydra.tools.mts', 'hydra.tools.js', 'hydra.tools.mjs', 'hydra.tools.json'];
+export const DEFAULT_TOOLS_FILES = ['hydra.tools.json'];
+export const CODE_TOOLS_FILES = ['hydra.tools.ts', 'hydra.tools.mts', 'hydra.tools.js', 'hydra.tools.mjs'];
 
-/** The first default tools file present in `cwd`, or null. */
-export function findDefaultToolsFile(cwd: string): string | null {
-  for (const name of DEFAULT_TOOLS_FILES) {
-    const candidate = join(cwd, name);
-    if (existsSync(candidate)) return candidate;
+/**
+ * `hydra.tools.json` in `cwd`, or null. A code config found there is not loaded: `onSkipped` gets
+ * one line saying how to use it.
+ */
+export function findDefaultToolsFile(cwd: string, onSkipped?: (line: string) => void): string | null {
+  const code = CODE_TOOLS_FILES.find((name) => existsSync(join(cwd, name)));
+  if (code !== undefined) {
+    onSkipped?.(`${code} is in this folder but was not run: code configs run with your permissions, so they load only when named (hydra-chat --tools ${code})`);
   }
-  return null;
+  const json = join(cwd, DEFAULT_TOOLS_FILES[0]!);
+  return existsSync(json) ? json : null;
 }

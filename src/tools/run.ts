@@ -3,7 +3,9 @@
  * against the tool's schema, then the tool runs under an AbortSignal that fires on its timeout or
  * when the session's signal aborts. `run` never rejects: every failure (bad JSON, invalid
  * arguments, a throwing or hanging handler, a failed command or request) becomes an error output
- * `{"error": "..."}` the model can recover from. Outputs are capped in bytes. `replace` swaps in a
+ * `{"error": "..."}` the model can recover from. Outputs are capped in bytes (a command or request
+ * is stopped once its output passes the cap). There is no cap on calls running at once: every call
+ * is answered. `replace` swaps in a
  * reloaded agent; calls already running finish with the tool they started with.
  */
 import { dirname } from 'node:path';
@@ -12,8 +14,8 @@ import type { ToolRun, ToolRunner } from '../chat.js';
 import type { Tool } from '../protocol.js';
 import type { LoadedAgent, LoadedTool } from './config.js';
 import { callHttp, runCommand } from './kinds.js';
-import { compileArguments, type ArgumentCheck } from './schema.js';
-import { capOutput } from './text.js';
+import { compileArguments, type ArgumentCheck, type ArgumentCheckResult } from './schema.js';
+import { capOutput, markTruncated, StreamedOutput } from './text.js';
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024;
 
@@ -67,30 +69,30 @@ async function runTool(
   } catch (error) {
     return fail(`invalid arguments: not valid JSON (${messageOf(error)})`);
   }
-  let checked: ReturnType<ArgumentCheck>;
-  try {
-    checked = entry.check(parsed);
-  } catch (error) {
-    return fail(`invalid arguments: ${messageOf(error)}`); // a zod refinement that throws
-  }
-  if (!checked.ok) return fail(`invalid arguments: ${checked.problem}`);
   if (context.signal.aborted) return fail('cancelled');
 
-  // The tool's own signal; `stopped` rejects when it fires so a hanging tool cannot hold the answer.
-  const controller = new AbortController();
+  // The call's own signal: it aborts on the tool's timeout or when the session's signal does.
+  // AbortSignal.any adds no listener to the session's signal, however many calls share it.
   const { timeoutMs } = entry.tool;
-  let stop!: (message: string) => void;
-  const stopped = new Promise<never>((_, reject) => {
-    stop = (message) => {
-      controller.abort(new Error(message));
-      reject(new Error(message));
-    };
-  });
-  const timer = setTimeout(() => stop(`tool timed out after ${timeoutMs} ms`), timeoutMs);
-  const onOuterAbort = () => stop('cancelled');
-  context.signal.addEventListener('abort', onOuterAbort, { once: true });
+  const timeout = new AbortController();
+  const signal = AbortSignal.any([context.signal, timeout.signal]);
+  const why = (): string => (context.signal.aborted ? 'cancelled' : `tool timed out after ${timeoutMs} ms`);
+  // Rejects when the signal fires, so neither a slow argument check nor a hanging tool holds the answer.
+  const stopped = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error(why())), { once: true }));
+  stopped.catch(() => undefined);
+  const timer = setTimeout(() => timeout.abort(new Error(`tool timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    const value = await Promise.race([invoke(entry, checked.value, { signal: controller.signal, callId: context.callId }), stopped]);
+    let checked: ArgumentCheckResult;
+    try {
+      checked = await Promise.race([entry.check(parsed, signal), stopped]);
+    } catch (error) {
+      if (context.signal.aborted) return fail('cancelled');
+      if (signal.aborted) return fail(`invalid arguments: checking them took longer than the tool's timeout (${timeoutMs} ms)`);
+      return fail(`invalid arguments: ${messageOf(error)}`); // a zod refinement that throws
+    }
+    if (!checked.ok) return fail(`invalid arguments: ${checked.problem}`);
+    const value = await Promise.race([invoke(entry, checked.value, { signal, callId: context.callId }, maxOutputBytes), stopped]);
+    if (value instanceof StreamedOutput) return answer(true, value.truncated ? markTruncated(value.text, maxOutputBytes) : value.text);
     if (typeof value === 'string') return answer(true, value);
     let output: string;
     try {
@@ -100,14 +102,13 @@ async function runTool(
     }
     return answer(true, output);
   } catch (error) {
-    return fail(messageOf(error));
+    return fail(signal.aborted ? why() : messageOf(error));
   } finally {
     clearTimeout(timer);
-    context.signal.removeEventListener('abort', onOuterAbort);
   }
 }
 
-async function invoke(entry: Prepared, args: unknown, context: { signal: AbortSignal; callId: string }): Promise<unknown> {
+async function invoke(entry: Prepared, args: unknown, context: { signal: AbortSignal; callId: string }, maxBytes: number): Promise<unknown> {
   const { definition, kind } = entry.tool;
   switch (kind) {
     case 'handler':
@@ -115,8 +116,8 @@ async function invoke(entry: Prepared, args: unknown, context: { signal: AbortSi
     case 'result':
       return definition.result;
     case 'command':
-      return runCommand(definition.command!, JSON.stringify(args), entry.cwd, context.signal);
+      return runCommand(definition.command!, JSON.stringify(args), entry.cwd, context.signal, maxBytes);
     case 'http':
-      return callHttp(definition.http!, args, context.signal);
+      return callHttp(definition.http!, args, context.signal, maxBytes);
   }
 }

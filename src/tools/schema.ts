@@ -3,15 +3,23 @@
  * with `z.toJSONSchema` (draft-07, input shape: what the model must send) and checked with zod
  * itself so the handler sees zod's parsed value (defaults, transforms); a plain JSON Schema is
  * checked with ajv. Parameter-less tools get the empty object schema of hydra-protocol §5.1.
+ * A schema with regular expressions (`pattern`, `patternProperties`, a zod `.regex`) or
+ * `uniqueItems` (quadratic on a long array) is first checked off the main thread, bounded by the
+ * call's signal (its timeout): a model-chosen argument cannot freeze the CLI.
  */
 import AjvModule, { type Ajv, type Options } from 'ajv';
 import { z, type ZodType } from 'zod';
+import { OffThreadChecker } from './schema-worker.js';
 
 const AjvCtor = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: Options) => Ajv;
 // Formats need a plugin we do not ship; unknown keywords are tolerated (descriptions, examples, vendor keys).
-const ajv = new AjvCtor({ allErrors: true, strict: false, validateFormats: false, logger: false, addUsedSchema: false });
+const AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: false, logger: false, addUsedSchema: false };
+const ajv = new AjvCtor(AJV_OPTIONS);
+const offThread = new OffThreadChecker(AJV_OPTIONS);
 
-export type ArgumentCheck = (args: unknown) => { ok: true; value: unknown } | { ok: false; problem: string };
+export type ArgumentCheckResult = { ok: true; value: unknown } | { ok: false; problem: string };
+/** Checks one call's arguments; rejects when `signal` aborts first. */
+export type ArgumentCheck = (args: unknown, signal: AbortSignal) => Promise<ArgumentCheckResult>;
 
 export function isZodSchema(value: unknown): value is ZodType {
   return typeof value === 'object' && value !== null && '_zod' in value;
@@ -38,12 +46,29 @@ function convertZod(schema: ZodType): Record<string, unknown> {
 export function compileArguments(parameters: Record<string, unknown> | ZodType | undefined, jsonSchema: Record<string, unknown>): ArgumentCheck {
   const validate = ajv.compile(jsonSchema);
   ajv.removeSchema(jsonSchema); // compiled functions stand alone; do not keep every reloaded schema alive
-  if (isZodSchema(parameters)) {
-    return (args) => {
-      const parsed = parameters.safeParse(args);
-      if (parsed.success) return { ok: true, value: parsed.data };
-      return { ok: false, problem: parsed.error.issues.map((issue) => `${['arguments', ...issue.path.map(String)].join('.')}: ${issue.message}`).join('; ') };
-    };
-  }
-  return (args) => (validate(args) ? { ok: true, value: args } : { ok: false, problem: ajv.errorsText(validate.errors, { dataVar: 'arguments' }) });
+  const checkHere = isZodSchema(parameters)
+    ? (args: unknown): ArgumentCheckResult => {
+        const parsed = parameters.safeParse(args);
+        if (parsed.success) return { ok: true, value: parsed.data };
+        return { ok: false, problem: parsed.error.issues.map((issue) => `${['arguments', ...issue.path.map(String)].join('.')}: ${issue.message}`).join('; ') };
+      }
+    : (args: unknown): ArgumentCheckResult =>
+        validate(args) ? { ok: true, value: args } : { ok: false, problem: ajv.errorsText(validate.errors, { dataVar: 'arguments' }) };
+  if (!mayBeSlow(jsonSchema)) return async (args) => checkHere(args);
+  const text = JSON.stringify(jsonSchema);
+  return async (args, signal) => {
+    const result = await offThread.check(text, args, signal);
+    // zod's own check follows (its messages, defaults, transforms): the same expressions, now known to be quick.
+    if (!isZodSchema(parameters)) return result.ok ? { ok: true, value: args } : result;
+    return checkHere(args);
+  };
+}
+
+/** Whether checking against `schema` may take long on a hostile value: regular expressions, uniqueItems. */
+function mayBeSlow(schema: unknown): boolean {
+  if (Array.isArray(schema)) return schema.some(mayBeSlow);
+  if (typeof schema !== 'object' || schema === null) return false;
+  return Object.entries(schema).some(([key, value]) =>
+    key === 'pattern' || key === 'patternProperties' || (key === 'uniqueItems' && value === true) ? true : mayBeSlow(value),
+  );
 }

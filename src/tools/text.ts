@@ -27,3 +27,58 @@ export function capOutput(text: string, maxBytes: number): string {
   const head = utf8Head(text, maxBytes - Buffer.byteLength(`…[truncated ${total} bytes]`, 'utf8'));
   return `${head}…[truncated ${total - Buffer.byteLength(head, 'utf8')} bytes]`;
 }
+
+/**
+ * Output read from a stream (a command's stdout, an HTTP body) with at most a cap's worth kept:
+ * `truncated` says the source had more and was stopped.
+ */
+export class StreamedOutput {
+  readonly text: string;
+  readonly truncated: boolean;
+
+  constructor(text: string, truncated: boolean) {
+    this.text = text;
+    this.truncated = truncated;
+  }
+}
+
+/** Keeps the first `maxBytes` bytes pushed into it; `push` says false once more arrived than fits. */
+export class ByteCap {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly maxBytes: number;
+  overflowed = false;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  push(chunk: Buffer): boolean {
+    const room = this.maxBytes - this.size;
+    if (chunk.length > room) {
+      if (room > 0) this.chunks.push(chunk.subarray(0, room));
+      this.size += Math.max(0, room);
+      this.overflowed = true;
+      return false;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  /** What was kept, decoded; a character cut by the cap is dropped whole. */
+  text(): string {
+    const bytes = Buffer.concat(this.chunks);
+    if (!this.overflowed) return bytes.toString('utf8');
+    let end = bytes.length;
+    while (end > 0 && (bytes[end - 1]! & 0xc0) === 0x80) end--; // continuation bytes of a cut character
+    if (end > 0 && bytes[end - 1]! >= 0xc0) end--; // and its lead byte
+    return bytes.subarray(0, end).toString('utf8');
+  }
+}
+
+/** A stopped stream's head, marked, within `maxBytes`: how many bytes it had in total is unknown. */
+export function markTruncated(head: string, maxBytes: number): string {
+  const marker = `…[truncated: the output passed ${maxBytes} bytes, so the tool was stopped]`;
+  return `${utf8Head(head, maxBytes - Buffer.byteLength(marker, 'utf8'))}${marker}`;
+}
