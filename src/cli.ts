@@ -44,6 +44,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--input-device <id|name>', 'microphone: a device id or (part of) its name from `hydra-chat devices` (default: the system default)')
     .option('--output-device <id|name>', 'speaker: a device id or (part of) its name (default: the system default)')
     .option('--record <wav>', 'record the conversation as heard: stereo 48 kHz WAV, you left, the model right (valid even after Ctrl-C)')
+    .option('--force', 'replace existing --output / --record files (without it they are refused)')
     .option('--echo-guard', 'gate the mic while the model plays unless you speak clearly louder than its echo (the default with a live speaker)')
     .option('--no-echo-guard', 'with headphones: full duplex, the mic always open')
     .option('--verbose', 'show every frame type with timing')
