@@ -86,6 +86,13 @@ function streamSource(supply: Supply, durationMs: number | null, options: FileSo
   const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
 
   const atEnd = (): boolean => exhausted && pending.bytes === 0;
+  /** Waiters for the first frame's worth of audio (start() does not begin with an underrun). */
+  let ready: (() => void)[] = [];
+  const notify = (): void => {
+    if (pending.bytes < frameBytes && !exhausted) return;
+    for (const resolve of ready) resolve();
+    ready = [];
+  };
   const fill = (): void => {
     if (reading || exhausted || closed || pending.bytes >= aheadBytes) return;
     reading = true;
@@ -95,6 +102,7 @@ function streamSource(supply: Supply, durationMs: number | null, options: FileSo
           const chunk = await supply.read();
           if (chunk === null) exhausted = true;
           else pending.push(chunk);
+          notify();
         }
       } catch (error) {
         exhausted = true;
@@ -102,6 +110,8 @@ function streamSource(supply: Supply, durationMs: number | null, options: FileSo
         if (onError) onError(failure);
       } finally {
         reading = false;
+        exhausted ||= closed;
+        notify();
       }
       if (atEnd()) resolveEnded();
     })();
@@ -141,8 +151,10 @@ function streamSource(supply: Supply, durationMs: number | null, options: FileSo
     atEnd,
     async start(frameHandler: (frame: AudioFrame) => void, errorHandler: (error: HydraError) => void) {
       if (closed) return;
-      onFrame = frameHandler;
       onError = errorHandler;
+      if (pending.bytes < frameBytes && !exhausted) await new Promise<void>((resolve) => ready.push(resolve));
+      if (closed) return;
+      onFrame = frameHandler;
       if (failure) errorHandler(failure);
       if (atEnd()) resolveEnded();
       run();
