@@ -171,15 +171,25 @@ export async function run(): Promise<void> {
   process.on('unhandledRejection', crash);
   // The reader went away (`hydra-chat voices | head`): stop quietly, as other command-line tools do.
   let pipeClosed = false;
+  // stdout / stderr on a full disk (or /dev/full): one line where it can still be seen, exit 15.
+  let outputFull = false;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOSPC' || error.code === 'EDQUOT') {
+        if (outputFull) return;
+        outputFull = true;
+        const name = stream === process.stdout ? 'standard output' : 'standard error';
+        if (stream === process.stdout) process.stderr.write(`error: cannot write ${name}: the disk is full (${error.code})\n`);
+        stopRun?.();
+        return;
+      }
       if (error.code !== 'EPIPE') return crash(error);
       pipeClosed = true;
       stopRun?.();
     });
   }
   const result = await main(process.argv);
-  const code = crashed ? internal : pipeClosed ? 0 : result;
+  const code = crashed ? internal : outputFull ? new HydraError('output-file', '').exitCode : pipeClosed ? 0 : result;
   process.exitCode = code;
   // Sockets and timers are closed by now; a stuck native handle must not keep a finished run alive.
   setTimeout(() => process.exit(code), 2000).unref();

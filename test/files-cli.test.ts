@@ -2,8 +2,8 @@
  * --input, --output and --record at the edges, through the built CLI with --mock: FIFOs and signals,
  * hostile headers, every sample format, full disks, overwrites and two runs on one file.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,20 @@ describe('--output and --record on a full disk', () => {
     const run = await cli(['--url', 'ws://127.0.0.1:9/', '--input', HELLO, flag, '/dev/full'], { SMALLEST_API_KEY: 'test-key' });
     expect(run.code).toBe(15);
     expect(run.stderr.trim()).toBe('error: cannot write /dev/full: the disk is full (ENOSPC)');
+  });
+
+  it('standard output on a full disk (> /dev/full) exits 15 with one line on stderr, not an internal error', async () => {
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, ['bin/hydra-chat.js', '--mock', '--input', HELLO, '--output', join(dir, 'stdout-full.wav')], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', full, 'pipe'],
+    });
+    closeSync(full);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(15);
+    expect(stderr.trim()).toBe('error: cannot write standard output: the disk is full (ENOSPC)');
   });
 
   it.runIf(process.platform === 'linux')('--record on a disk that fills up: exit 15, one line, the header matches what was written', async () => {

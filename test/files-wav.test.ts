@@ -50,6 +50,9 @@ const FORMATS: [string, string[], number?][] = [
   ['a-law', ['-e', 'a-law']],
   ['µ-law', ['-e', 'u-law']],
   ['s16, 3 channels (extensible)', ['-e', 'signed-integer', '-b', '16'], 3],
+  ['s16 big-endian (RIFX)', ['-B', '-e', 'signed-integer', '-b', '16']],
+  ['s24 big-endian (RIFX, extensible)', ['-B', '-e', 'signed-integer', '-b', '24']],
+  ['float32 big-endian (RIFX)', ['-B', '-e', 'floating-point', '-b', '32']],
 ];
 
 describe('WAV formats', () => {

@@ -1,8 +1,8 @@
 /**
  * WAV headers and sample formats, read incrementally so that a file of any length (or a FIFO) can be
- * streamed: the RIFF chunks up to `data` are parsed and range-checked, then whole sample frames of
- * PCM (8–32 bit), IEEE float (32/64 bit), A-law or µ-law, plain or WAVE_FORMAT_EXTENSIBLE, decode
- * to interleaved PCM16.
+ * streamed: the RIFF (or big-endian RIFX) chunks up to `data` are parsed and range-checked, then
+ * whole sample frames of PCM (8–32 bit), IEEE float (32/64 bit), A-law or µ-law, plain or
+ * WAVE_FORMAT_EXTENSIBLE, decode to interleaved PCM16.
  */
 import { HydraError } from '../errors.js';
 
@@ -17,6 +17,8 @@ export type WavFormat = {
   blockAlign: number;
   /** Size of the data chunk, or null when the header does not say (0 or 0xFFFFFFFF: streamed). */
   dataBytes: number | null;
+  /** A RIFX file: every field and sample is big-endian. */
+  bigEndian: boolean;
 };
 
 /** Pulls bytes from a file, a pipe or a buffer: `read(n)` returns fewer than n bytes only at the end. */
@@ -102,21 +104,22 @@ export async function readWavHeader(reader: ByteReader, name: string): Promise<W
     });
   };
   const riff = await reader.read(12);
-  if (riff.length < 12 || riff.toString('latin1', 0, 4) !== 'RIFF' || riff.toString('latin1', 8, 12) !== 'WAVE') {
-    const kind = riff.toString('latin1', 0, 4);
-    return fail(kind === 'RIFX' || kind === 'RF64' ? `${kind} files are not supported` : 'no RIFF/WAVE header');
+  const kind = riff.toString('latin1', 0, 4);
+  if (riff.length < 12 || (kind !== 'RIFF' && kind !== 'RIFX') || riff.toString('latin1', 8, 12) !== 'WAVE') {
+    return fail(kind === 'RF64' ? 'RF64 files are not supported' : 'no RIFF/WAVE header');
   }
+  const bigEndian = kind === 'RIFX';
   let format: Omit<WavFormat, 'dataBytes'> | null = null;
   for (;;) {
     const head = await reader.read(8);
     if (head.length < 8) return fail(format ? 'no data chunk' : 'no fmt chunk');
     const id = head.toString('latin1', 0, 4);
-    const size = head.readUInt32LE(4);
+    const size = bigEndian ? head.readUInt32BE(4) : head.readUInt32LE(4);
     if (id === 'fmt ') {
       if (size < 16 || size > 4096) return fail(`a fmt chunk of ${size} bytes`);
       const body = await reader.read(size + (size & 1));
       if (body.length < size) return fail('the fmt chunk is cut short');
-      format = parseFmt(body, size, fail);
+      format = parseFmt(bigEndian ? swapFmt(body, size) : body, size, fail, bigEndian);
     } else if (id === 'data') {
       if (!format) return fail('the data chunk comes before the fmt chunk');
       return { ...format, dataBytes: size === 0 || size === 0xffffffff ? null : size };
@@ -126,7 +129,15 @@ export async function readWavHeader(reader: ByteReader, name: string): Promise<W
   }
 }
 
-function parseFmt(body: Buffer, size: number, fail: (why: string) => never): Omit<WavFormat, 'dataBytes'> {
+/** A RIFX fmt chunk with its fields in little-endian order, so one parser reads both. */
+function swapFmt(body: Buffer, size: number): Buffer {
+  const out = Buffer.from(body);
+  for (const at of [0, 2, 12, 14, 16, 18, 24]) if (at + 2 <= size) out.writeUInt16LE(body.readUInt16BE(at), at);
+  for (const at of [4, 8, 20]) if (at + 4 <= size) out.writeUInt32LE(body.readUInt32BE(at), at);
+  return out;
+}
+
+function parseFmt(body: Buffer, size: number, fail: (why: string) => never, bigEndian: boolean): Omit<WavFormat, 'dataBytes'> {
   let tag = body.readUInt16LE(0);
   const channels = body.readUInt16LE(2);
   const sampleRate = body.readUInt32LE(4);
@@ -147,12 +158,13 @@ function parseFmt(body: Buffer, size: number, fail: (why: string) => never): Omi
   if (!bitsOk) fail(`${bitsPerSample}-bit ${encoding === 'int' ? 'PCM' : encoding} is not supported`);
   const container = Math.ceil(bitsPerSample / 8);
   if (blockAlign !== channels * container) fail(`block align ${blockAlign} does not fit ${channels} channel(s) of ${bitsPerSample} bits`);
-  return { encoding: encoding!, sampleRate, channels, bitsPerSample, blockAlign };
+  return { encoding: encoding!, sampleRate, channels, bitsPerSample, blockAlign, bigEndian };
 }
 
 /** Whole sample frames (a multiple of blockAlign bytes) as interleaved PCM16. */
-export function decodeSamples(bytes: Buffer, format: Pick<WavFormat, 'encoding' | 'blockAlign' | 'channels'>): Int16Array {
+export function decodeSamples(bytes: Buffer, format: Pick<WavFormat, 'encoding' | 'blockAlign' | 'channels' | 'bigEndian'>): Int16Array {
   const width = format.blockAlign / format.channels;
+  const be = format.bigEndian;
   const count = Math.floor(bytes.length / width);
   const out = new Int16Array(count);
   switch (format.encoding) {
@@ -163,12 +175,15 @@ export function decodeSamples(bytes: Buffer, format: Pick<WavFormat, 'encoding' 
       return out;
     }
     case 'float':
-      for (let i = 0; i < count; i += 1) out[i] = fromFloat(width === 4 ? bytes.readFloatLE(i * 4) : bytes.readDoubleLE(i * 8));
+      for (let i = 0; i < count; i += 1) {
+        const at = i * width;
+        out[i] = fromFloat(width === 4 ? (be ? bytes.readFloatBE(at) : bytes.readFloatLE(at)) : be ? bytes.readDoubleBE(at) : bytes.readDoubleLE(at));
+      }
       return out;
     case 'int':
       for (let i = 0, at = 0; i < count; i += 1, at += width) {
         // The top 16 bits of each container (samples are left-justified in it); 8-bit is unsigned.
-        out[i] = width === 1 ? (bytes[at]! - 128) << 8 : width === 2 ? bytes.readInt16LE(at) : bytes.readIntLE(at + width - 2, 2);
+        out[i] = width === 1 ? (bytes[at]! - 128) << 8 : be ? bytes.readInt16BE(at) : bytes.readInt16LE(at + width - 2);
       }
       return out;
   }
