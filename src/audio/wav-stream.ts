@@ -35,6 +35,8 @@ export async function openWavStream(path: string, options: OpenOptions = {}): Pr
   const aborted = abortPromise(options.signal, path);
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let closed = false;
+  /** Only the header wait races the abort (a pending race would keep one reaction per chunk for ever). */
+  let waiting = true;
   const close = (): void => {
     closed = true;
     stream.destroy();
@@ -42,7 +44,7 @@ export async function openWavStream(path: string, options: OpenOptions = {}): Pr
   const pull = async (): Promise<Buffer | null> => {
     if (closed) return null;
     try {
-      const next = await Promise.race([iterator.next(), aborted.promise]);
+      const next = await (waiting ? Promise.race([iterator.next(), aborted.promise]) : iterator.next());
       return next.done ? null : next.value;
     } catch (error) {
       if (closed) return null;
@@ -59,6 +61,7 @@ export async function openWavStream(path: string, options: OpenOptions = {}): Pr
     close();
     throw error;
   } finally {
+    waiting = false;
     aborted.dispose();
   }
   const decoder = await createDecoder(format, reader, format.dataBytes ?? Infinity);
