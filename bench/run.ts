@@ -106,8 +106,8 @@ async function sectionStartup(url: string): Promise<void> {
   const wav = 'test/fixtures/hello-16k.wav';
   const out = '/tmp/hydra-bench-startup.wav';
   const loaded: number[] = [];
-  const mock = await firstFrameTimes(['bin/hydra-chat.js', '--mock', '--input', wav, '--output', out, '--json'], 5, process.env, loaded);
-  const ext = await firstFrameTimes(['bin/hydra-chat.js', '--url', url, '--api-key', 'k', '--input', wav, '--output', out, '--json'], 5);
+  const mock = await firstFrameTimes(['bin/hydra-chat.js', '--mock', '--input', wav, '--output', out, '--force', '--json'], 5, process.env, loaded);
+  const ext = await firstFrameTimes(['bin/hydra-chat.js', '--url', url, '--api-key', 'k', '--input', wav, '--output', out, '--force', '--json'], 5);
   const baseExt = await firstFrameTimes([join(BUILD_DIR, 'baseline-client.mjs'), '--url', url, '--input', wav, '--json'], 5);
   rmSync(out, { force: true });
   rows.push({ id: '6c', figure: 'start → first audio frame sent, --mock (in-process simulator)', unit: 'ms', target: '≤ 500', ours: stats(mock), met: stats(mock)!.p50 <= 500 });

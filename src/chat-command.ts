@@ -8,7 +8,9 @@ import type { AudioSink, AudioSource } from './audio/types.js';
 import { EchoGuard } from './audio/echo-guard.js';
 import { LiveAudio } from './audio/live.js';
 import { levelDbfs } from './audio/pcm.js';
+import { checkDistinctPaths } from './audio/output-file.js';
 import { ConversationRecorder } from './audio/recorder.js';
+import { releaseReservedWavs, reserveWav } from './audio/wav.js';
 import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
 import { percentile } from './metrics.js';
@@ -48,6 +50,8 @@ export type ChatCommandOptions = {
   echoGuard?: boolean;
   /** Tools/agent config file (default: hydra.tools.json in the working directory; code configs only when named). */
   tools?: string;
+  /** Replace existing --output / --record files (otherwise they are refused, exit 15). */
+  force?: boolean;
 } & MockFlags;
 
 export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
@@ -55,6 +59,7 @@ export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: Abor
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
   const { out, env, signal } = context;
+  checkDistinctPaths({ input: options.input, output: options.output, record: options.record });
   const agentFile = options.tools ?? findDefaultToolsFile(process.cwd(), (line) => out.warn(line)) ?? undefined;
   // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
@@ -116,6 +121,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     onWarning: (line) => out.debug(`audio: ${line}`),
   });
   let recorder: ConversationRecorder | null = null;
+  // A write that fails (a full disk) ends the run with exit 15; the file keeps what reached the disk.
+  let fileError: HydraError | null = null;
   const guard = new EchoGuard();
   const micLatency: number[] = [];
   let liveSpeaker = false;
@@ -124,8 +131,21 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const closeRecorder = (): void => recorder?.closeSync();
   process.once('exit', closeRecorder);
   try {
-    const source = await openSource(options, frameMs, live);
-    if (options.record !== undefined) recorder = await ConversationRecorder.create(options.record);
+    if (options.output !== undefined) reserveWav(options.output, { overwrite: options.force === true, flag: '--output' });
+    if (options.record !== undefined) {
+      recorder = await ConversationRecorder.create(options.record, {
+        overwrite: options.force === true,
+        onError: (error) => {
+          fileError ??= error;
+          quit.abort();
+        },
+      });
+    }
+    const source = await openSource(options, frameMs, live, signal).catch((error: unknown) => {
+      if (signal.aborted) return null; // Ctrl-C / SIGTERM while waiting for a FIFO's writer
+      throw error;
+    });
+    if (source === null) return 0;
     const chat = startChat({
       url,
       model,
@@ -188,12 +208,13 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       out.debug(`mic → socket latency: p50 ${percentile(micLatency, 50)?.toFixed(2)} ms, p99 ${percentile(micLatency, 99)?.toFixed(2)} ms over ${micLatency.length} frames`);
     }
     if (!out.jsonMode) view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
-    return report(outcome, out);
+    return report(fileError ? { ...outcome, reason: 'error', error: fileError } : outcome, out);
   } finally {
     watcher?.close();
     view.close();
     recorder?.closeSync();
     process.off('exit', closeRecorder);
+    releaseReservedWavs();
     await stopSimulator?.();
   }
 }
@@ -249,10 +270,10 @@ async function sessionConfig(options: ChatCommandOptions, model: string, out: Ou
   };
 }
 
-async function openSource(options: ChatCommandOptions, frameMs: number, live: LiveAudio): Promise<{ source: AudioSource; ended?: Promise<void> }> {
+async function openSource(options: ChatCommandOptions, frameMs: number, live: LiveAudio, signal: AbortSignal): Promise<{ source: AudioSource; ended?: Promise<void> }> {
   if (options.input !== undefined) {
     const { createFileSource } = await import('./audio/file-source.js');
-    const source = await createFileSource(options.input, { frameMs });
+    const source = await createFileSource(options.input, { frameMs, signal });
     return { source, ended: source.ended };
   }
   return { source: await live.microphone(frameMs) };

@@ -381,7 +381,8 @@ class ChatShell {
   private async writeOutput(pcm: Buffer): Promise<void> {
     if (this.output === null) {
       const rate = this.state?.outputSampleRate ?? 48000;
-      this.outputOpening ??= WavWriter.open(this.options.outputPath!, { sampleRate: rate, channels: 1 }).then((writer) => {
+      const onError = (error: HydraError): void => this.end({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns });
+      this.outputOpening ??= WavWriter.open(this.options.outputPath!, { sampleRate: rate, channels: 1, flag: '--output', onError }).then((writer) => {
         this.output = writer;
         return writer;
       });

@@ -46,6 +46,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--input-device <id|name>', 'microphone: a device id or (part of) its name from `hydra-chat devices` (default: the system default)')
     .option('--output-device <id|name>', 'speaker: a device id or (part of) its name (default: the system default)')
     .option('--record <wav>', 'record the conversation as heard: stereo 48 kHz WAV, you left, the model right (valid even after Ctrl-C)')
+    .option('--force', 'replace existing --output / --record files (without it they are refused)')
     .option('--echo-guard', 'gate the mic while the model plays unless you speak clearly louder than its echo (the default with a live speaker)')
     .option('--no-echo-guard', 'with headphones: full duplex, the mic always open')
     .option('--verbose', 'show every frame type with timing')
@@ -172,15 +173,25 @@ export async function run(): Promise<void> {
   process.on('unhandledRejection', crash);
   // The reader went away (`hydra-chat voices | head`): stop quietly, as other command-line tools do.
   let pipeClosed = false;
+  // stdout / stderr on a full disk (or /dev/full): one line where it can still be seen, exit 15.
+  let outputFull = false;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOSPC' || error.code === 'EDQUOT') {
+        if (outputFull) return;
+        outputFull = true;
+        const name = stream === process.stdout ? 'standard output' : 'standard error';
+        if (stream === process.stdout) process.stderr.write(`error: cannot write ${name}: the disk is full (${error.code})\n`);
+        stopRun?.();
+        return;
+      }
       if (error.code !== 'EPIPE') return crash(error);
       pipeClosed = true;
       stopRun?.();
     });
   }
   const result = await main(process.argv);
-  const code = crashed ? internal : pipeClosed ? 0 : result;
+  const code = crashed ? internal : outputFull ? new HydraError('output-file', '').exitCode : pipeClosed ? 0 : result;
   process.exitCode = code;
   // Sockets and timers are closed by now; a stuck native handle must not keep a finished run alive.
   setTimeout(() => process.exit(code), 2000).unref();

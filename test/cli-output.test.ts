@@ -11,7 +11,7 @@ import { cli } from './support/cli-process.js';
 const dir = mkdtempSync(join(tmpdir(), 'hydra-cli-output-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const turn = (...extra: string[]) => ['--mock', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'out.wav'), '--trailing-silence', '1000', ...extra];
+const turn = (...extra: string[]) => ['--mock', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'out.wav'), '--trailing-silence', '1000', '--force', ...extra];
 
 describe('output modes', () => {
   it('--quiet: nothing on stdout or stderr when all goes well, the error alone when it does not', async () => {

@@ -5,6 +5,7 @@
  * a little behind real time and its header is rewritten after every write, so it is a valid WAV at
  * every instant: Ctrl-C, a crash or a kill loses at most the last ~100 ms.
  */
+import type { HydraError } from '../errors.js';
 import { createResampler, type Resampler } from './resample.js';
 import { WavWriter } from './wav.js';
 
@@ -33,9 +34,33 @@ export class ConversationRecorder {
     this.now = now;
   }
 
-  static async create(path: string, options: { now?: () => number } = {}): Promise<ConversationRecorder> {
-    const writer = await WavWriter.open(path, { sampleRate: RATE, channels: 2, crashSafe: true });
-    return new ConversationRecorder(writer, options.now ?? (() => performance.now()));
+  /**
+   * Creates the file now (so an unwritable path fails before connecting, exit 15). `overwrite: false`
+   * refuses an existing file (the CLI without --force); `onError` hears of a failed write (a full
+   * disk), after which the file is finalised up to what reached the disk and recording stops.
+   */
+  static async create(
+    path: string,
+    options: { now?: () => number; overwrite?: boolean; onError?: (error: HydraError) => void } = {},
+  ): Promise<ConversationRecorder> {
+    let recorder: ConversationRecorder | null = null;
+    const writer = await WavWriter.open(path, {
+      sampleRate: RATE,
+      channels: 2,
+      flag: '--record',
+      ...(options.overwrite === undefined ? {} : { overwrite: options.overwrite }),
+      onError: (error) => {
+        if (recorder) recorder.closed = true;
+        options.onError?.(error);
+      },
+    });
+    recorder = new ConversationRecorder(writer, options.now ?? (() => performance.now()));
+    return recorder;
+  }
+
+  /** Why recording stopped early (a write failed), if it did. */
+  get error(): HydraError | null {
+    return this.writer.error;
   }
 
   get path(): string {
@@ -122,7 +147,10 @@ export class ConversationRecorder {
 
   /** Writes what is left and finalises the file; safe to call more than once and from exit handlers. */
   closeSync(): void {
-    if (this.closed) return;
+    if (this.closed) {
+      this.writer.closeSync();
+      return;
+    }
     this.closed = true;
     this.commit(this.now(), true);
     this.writer.closeSync();

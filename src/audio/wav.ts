@@ -1,17 +1,19 @@
 /**
- * WAV files. Reading accepts any PCM/float WAV (via wavefile) and converts; writing streams PCM16
- * with the RIFF/data sizes patched every second and on close, so a killed process leaves a valid file.
+ * WAV files. Reading accepts PCM (8–32 bit), IEEE float, A-law and µ-law WAVs (wav-format.ts) and
+ * converts; writing streams PCM16 with the RIFF/data sizes patched after every write and on close, so
+ * a killed process leaves a valid file, and a full disk leaves a file whose header matches its audio.
  */
-import { closeSync, openSync, writeSync, type PathLike } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import wavefile from 'wavefile';
+import { resolve } from 'node:path';
 import { HydraError } from '../errors.js';
-import { downmix, samplesOf } from './pcm.js';
-import { resampleAll } from './resample.js';
+import { closeQuietly, describe, openOutputFile, outputError } from './output-file.js';
+import { ByteReader, decodeSamples, readWavHeader } from './wav-format.js';
+import { openWavStream, type OpenOptions } from './wav-stream.js';
 
 export type WavData = { sampleRate: number; channels: number; pcm: Buffer };
 
-/** Decodes a WAV of any bit depth to PCM16, interleaved as stored. */
+/** Decodes a whole WAV (any supported format) to PCM16, interleaved as stored. */
 export async function readWav(path: string): Promise<WavData> {
   let bytes: Buffer;
   try {
@@ -21,28 +23,23 @@ export async function readWav(path: string): Promise<WavData> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
     throw new HydraError('input-file', `cannot read ${path}: ${why}`, { cause: error });
   }
-  try {
-    const wav = new wavefile.WaveFile(bytes);
-    const fmt = wav.fmt as { numChannels: number; sampleRate: number };
-    if (wav.bitDepth !== '16') wav.toBitDepth('16');
-    const samples = wav.getSamples(true, Int16Array) as unknown as Int16Array;
-    const pcm = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-    if (!fmt.sampleRate || !fmt.numChannels) throw new Error('missing format');
-    return { sampleRate: fmt.sampleRate, channels: fmt.numChannels, pcm };
-  } catch (error) {
-    throw new HydraError('input-file', `${path} is not a readable WAV file (${error instanceof Error ? error.message : String(error)})`, {
-      hint: 'convert it first, e.g. sox in.mp3 -r 16000 -c 1 -b 16 out.wav',
-      cause: error,
-    });
-  }
+  const reader = ByteReader.of(bytes);
+  const format = await readWavHeader(reader, path);
+  const data = await reader.read(Math.min(format.dataBytes ?? Infinity, bytes.length));
+  const samples = decodeSamples(data.subarray(0, data.length - (data.length % format.blockAlign)), format);
+  return { sampleRate: format.sampleRate, channels: format.channels, pcm: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength) };
 }
 
-/** Any WAV as 16 kHz mono PCM16: downmixed, then resampled with a proper low-pass filter. */
-export async function readWavMono16k(path: string): Promise<Buffer> {
-  const wav = await readWav(path);
-  const mono = downmix(samplesOf(wav.pcm), wav.channels);
-  const monoPcm = Buffer.from(mono.buffer, mono.byteOffset, mono.byteLength);
-  return resampleAll(monoPcm, wav.sampleRate, 16000);
+/** Any WAV as 16 kHz mono PCM16: downmixed, then resampled with a proper low-pass filter (streamed). */
+export async function readWavMono16k(path: string, options: OpenOptions = {}): Promise<Buffer> {
+  const stream = await openWavStream(path, options);
+  const parts: Buffer[] = [];
+  try {
+    for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) parts.push(chunk);
+  } finally {
+    stream.close();
+  }
+  return Buffer.concat(parts);
 }
 
 const HEADER_BYTES = 44;
@@ -66,41 +63,83 @@ export function wavHeader(sampleRate: number, channels: number, dataBytes: numbe
   return header;
 }
 
-/** Streams PCM16 to a WAV; synchronous writes so that nothing is lost on a sudden exit. */
+/** Files claimed before connecting (`reserveWav`), by absolute path, until a writer takes them over. */
+const reserved = new Map<string, { fd: number; path: string }>();
+
+/**
+ * Claims `path` now (exit 15 at once if it cannot be written, or exists without `overwrite`) and
+ * leaves a valid empty WAV there; a later `WavWriter.open(path)` takes it over. Used for `--output`,
+ * whose sample rate is only known at `session.configured`.
+ */
+export function reserveWav(path: string, options: { overwrite?: boolean; flag?: string } = {}): void {
+  const fd = openOutputFile(path, options);
+  try {
+    writeAll(fd, wavHeader(48000, 1, 0), 0);
+  } catch (error) {
+    closeQuietly(fd);
+    throw outputError(path, describe(error), error);
+  }
+  reserved.set(resolve(path), { fd, path });
+}
+
+/** Gives back claims no writer took (the run ended before any audio): their empty files are removed. */
+export function releaseReservedWavs(): void {
+  for (const [key, claim] of reserved) {
+    reserved.delete(key);
+    try {
+      if (fstatSync(claim.fd).isFile()) unlinkIfEmpty(claim.path, claim.fd);
+    } catch {
+      // gone already
+    }
+    closeQuietly(claim.fd);
+  }
+}
+
+export type WavWriterOptions = {
+  sampleRate: number;
+  channels: number;
+  /** Replace an existing file (default true; the CLI passes its --force). */
+  overwrite?: boolean;
+  /** Which option named the file, for messages. */
+  flag?: string;
+  /** A write failed (disk full, I/O error): the file is finalised up to what was written; later writes are dropped. */
+  onError?: (error: HydraError) => void;
+};
+
+/**
+ * Streams PCM16 to a WAV with synchronous writes and the header patched after each one, so the file
+ * is valid at every instant (Ctrl-C, a crash, SIGKILL). A write that fails (a full disk) never throws
+ * from `write`: the file is cut to the last whole sample frame written, its header patched to match,
+ * and `onError` told once.
+ */
 export class WavWriter {
   private fd: number | null;
   private dataBytes = 0;
-  private patchedAt = 0;
-  private timer: NodeJS.Timeout;
+  private failure: HydraError | null = null;
   readonly sampleRate: number;
   readonly channels: number;
   readonly path: string;
+  private readonly onError: ((error: HydraError) => void) | undefined;
 
-  private constructor(fd: number, path: string, sampleRate: number, channels: number) {
+  private constructor(fd: number, path: string, options: WavWriterOptions) {
     this.fd = fd;
     this.path = path;
-    this.sampleRate = sampleRate;
-    this.channels = channels;
-    // The header is kept true at least once a second: a kill leaves a file at most 1 s short.
-    this.timer = setInterval(() => this.patch(), 1000);
-    this.timer.unref();
+    this.sampleRate = options.sampleRate;
+    this.channels = options.channels;
+    this.onError = options.onError;
   }
 
-  /** Patch the header after every write: the file is a valid WAV at every instant (crash-safe). */
-  private everyWrite = false;
-
-  static async open(path: string, options: { sampleRate: number; channels: number; crashSafe?: boolean }): Promise<WavWriter> {
-    let fd: number;
+  static async open(path: string, options: WavWriterOptions): Promise<WavWriter> {
+    const claim = reserved.get(resolve(path));
+    if (claim) reserved.delete(resolve(path));
+    const fd = claim?.fd ?? openOutputFile(path, { overwrite: options.overwrite ?? true, ...(options.flag ? { flag: options.flag } : {}) });
     try {
-      fd = openSync(path as PathLike, 'w');
+      writeAll(fd, wavHeader(options.sampleRate, options.channels, 0), 0);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new HydraError('output-file', `cannot write ${path}: ${code}`, { cause: error });
+      closeQuietly(fd);
+      throw outputError(path, describe(error), error);
     }
-    writeSync(fd, wavHeader(options.sampleRate, options.channels, 0), 0, HEADER_BYTES, 0);
-    const writer = new WavWriter(fd, path, options.sampleRate, options.channels);
-    writer.everyWrite = options.crashSafe ?? false;
-    return writer;
+    return new WavWriter(fd, path, options);
   }
 
   /** Bytes of audio written so far. */
@@ -108,18 +147,46 @@ export class WavWriter {
     return this.dataBytes;
   }
 
+  /** Why writing stopped, if it did. */
+  get error(): HydraError | null {
+    return this.failure;
+  }
+
   write(pcm: Buffer): void {
     if (this.fd === null || pcm.length === 0) return;
-    writeSync(this.fd, pcm, 0, pcm.length, HEADER_BYTES + this.dataBytes);
-    this.dataBytes += pcm.length;
-    if (this.everyWrite) this.patch();
+    let written = 0;
+    try {
+      written = writeAll(this.fd, pcm, HEADER_BYTES + this.dataBytes);
+      this.dataBytes += written;
+      this.patch();
+    } catch (error) {
+      this.dataBytes += (error as { written?: number }).written ?? 0;
+      this.fail(error);
+    }
   }
 
   private patch(): void {
-    if (this.fd === null || this.patchedAt === this.dataBytes) return;
-    const header = wavHeader(this.sampleRate, this.channels, this.dataBytes);
-    writeSync(this.fd, header, 0, HEADER_BYTES, 0);
-    this.patchedAt = this.dataBytes;
+    if (this.fd === null) return;
+    writeAll(this.fd, wavHeader(this.sampleRate, this.channels, this.dataBytes), 0);
+  }
+
+  /** Keeps the file true to what reached the disk: whole frames only, header to match. */
+  private fail(error: unknown): void {
+    const fd = this.fd;
+    if (fd === null) return;
+    const frame = this.channels * 2;
+    this.dataBytes -= this.dataBytes % frame;
+    try {
+      if (fstatSync(fd).isFile()) ftruncateSync(fd, HEADER_BYTES + this.dataBytes);
+      this.patch();
+    } catch {
+      // the header cannot be fixed either (the device is gone); nothing more to do
+    }
+    closeQuietly(fd);
+    this.fd = null;
+    this.failure = outputError(this.path, describe(error), error);
+    if (this.onError) this.onError(this.failure);
+    else throw this.failure;
   }
 
   async close(): Promise<void> {
@@ -129,9 +196,41 @@ export class WavWriter {
   /** Finalises the header and closes; safe to call from exit handlers, and more than once. */
   closeSync(): void {
     if (this.fd === null) return;
-    clearInterval(this.timer);
-    this.patch();
-    closeSync(this.fd);
+    const fd = this.fd;
+    try {
+      this.patch();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
     this.fd = null;
+    closeSync(fd);
+  }
+}
+
+/** Writes all of `data` at `position`; a failure carries how much was written before it (`written`). */
+function writeAll(fd: number, data: Buffer, position: number): number {
+  let written = 0;
+  while (written < data.length) {
+    try {
+      const n = writeSync(fd, data, written, data.length - written, position + written);
+      if (n === 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+      written += n;
+    } catch (error) {
+      throw Object.assign(error as object, { written });
+    }
+  }
+  return written;
+}
+
+function unlinkIfEmpty(path: string, fd: number): void {
+  const own = fstatSync(fd);
+  if (own.size > HEADER_BYTES) return;
+  try {
+    // Only our own file: with --force another run may have replaced the name since.
+    if (statSync(path).ino !== own.ino) return;
+    unlinkSync(path);
+  } catch {
+    // someone else's now, or gone
   }
 }
