@@ -14,7 +14,7 @@ let droppedFields: string[] = [];
 /** A short, printable picture of a value the decoder could not use. */
 function sketch(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return text.length > 24 ? `${text.slice(0, 24)}…` : text;
 }
 
 /**

@@ -59,7 +59,7 @@ export function reduce(state: State, input: Input): Result {
 function withDroppedFields(event: ServerEvent, result: Result): Result {
   const dropped = droppedFieldsOf(event);
   if (dropped.length === 0) return result;
-  const shown = dropped.slice(0, 4).join(', ') + (dropped.length > 4 ? ` and ${dropped.length - 4} more` : '');
+  const shown = dropped.slice(0, 3).join(', ') + (dropped.length > 3 ? ` and ${dropped.length - 3} more` : '');
   const note: Effect = { type: 'show', note: { kind: 'anomaly', key: `dropped-fields:${event.type}`, message: `${event.type}: ignored unusable ${shown}` } };
   return { state: result.state, effects: [note, ...result.effects] };
 }
