@@ -360,9 +360,6 @@ class ChatShell {
       case 'show':
         this.note(effect.note);
         return;
-      case 'end':
-        this.end({ reason: 'error', error: effect.error, sessionId: this.sessionId, turns: this.turns });
-        return;
     }
   }
 

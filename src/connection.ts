@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { HydraError } from './errors.js';
 import { DEFAULT_URL } from './models.js';
-import { decodeServerFrame, encode, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';
+import { decodeServerFrame, encode, stampEventId, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';
 import { redact } from './redact.js';
 
 /** A decoded inbound frame with its arrival time (monotonic ms) and size. */
@@ -65,6 +65,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
     let sessionId: string | null = null;
     let serverFull = false;
     let settled = false;
+    let sent = 0;
 
     const fail = (error: HydraError): void => {
       if (settled) return;
@@ -133,7 +134,8 @@ export function connect(options: ConnectOptions): Promise<Connection> {
         return sessionId ?? '';
       },
       send(event) {
-        if (socket.readyState === WebSocket.OPEN) socket.send(encode(event));
+        // Event ids are stamped here, as the frame leaves, so the reducer's effects stay deterministic.
+        if (socket.readyState === WebSocket.OPEN) socket.send(encode(stampEventId(event, (sent += 1))));
       },
       onFrame(listener) {
         frameListener = listener;

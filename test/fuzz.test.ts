@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeServerFrame, SERVER_EVENT_TYPES } from '../src/protocol.js';
-import { initialState, MAX_OPEN_CALLS, reduce, type Effect, type Input, type State } from '../src/session.js';
+import { initialState, MAX_OPEN_CALLS, MAX_REMEMBERED_RESPONSES, MAX_TRACKED_CALLS, reduce, type Effect, type Input, type State } from '../src/session.js';
 import { fuzz, loadCorpus, mutate, prng, recordFrames, STATE_CHARS_BOUND } from './support/fuzz.js';
 
 let corpus: string[];
@@ -47,7 +47,8 @@ describe('fuzz: mutated server frames', () => {
       expect(stats.invalid).toBeGreaterThan(2_000);
       expect(stats.unknown).toBeGreaterThan(0);
       expect(stats.maxOpenCalls).toBeLessThanOrEqual(MAX_OPEN_CALLS);
-      expect(stats.maxStaleNoted).toBeLessThanOrEqual(16);
+      expect(stats.maxTrackedCalls).toBeLessThanOrEqual(MAX_TRACKED_CALLS);
+      expect(stats.maxResponses).toBeLessThanOrEqual(MAX_REMEMBERED_RESPONSES);
       expect(stats.maxStateChars).toBeLessThan(STATE_CHARS_BOUND);
     });
   }
@@ -70,7 +71,6 @@ function driver() {
       if (effect.type === 'run-tool') later.push({ type: 'tool-result', callId: effect.callId, output: '{}', ok: true, durationMs: 1, at });
       if (effect.type === 'start-debounce') later.push({ type: 'debounce-elapsed', token: effect.token, at: at + effect.ms });
       if (effect.type === 'send') sent.push(effect.event.type);
-      if (effect.type === 'end') state = initialState({ voice: 'reed', tools: TOOLS });
     }
     return result.effects;
   };
@@ -105,7 +105,7 @@ function toolTurn(run: ReturnType<typeof driver>, n: number): boolean {
   const audio = run.server({ type: 'response.output_audio.delta', response_id: `resp_narrate_${n}`, delta: 'AAAAAA==' });
   run.server({ type: 'response.output_audio.done', response_id: `resp_narrate_${n}` });
   run.server({ type: 'response.done', response: { id: `resp_narrate_${n}`, status: 'completed' } });
-  return audio.some((effect) => effect.type === 'play-audio') && run.state.phase === 'listening' && Object.keys(run.state.calls).length === 0;
+  return audio.some((effect) => effect.type === 'play-audio') && run.state.phase === 'listening' && run.state.calls.size === 0;
 }
 
 describe('fuzz: the state machine recovers', () => {
@@ -117,7 +117,7 @@ describe('fuzz: the state machine recovers', () => {
     run.server({ type: 'response.function_call_arguments.delta', response_id: 'r1', call_id: 'c1', name: 'get_weather', delta: '{"ci' });
     run.server({ type: 'input_audio_buffer.speech_started', audio_start_ms: 2 });
     run.server({ type: 'response.done', response: { id: 'r1', status: 'cancelled', status_details: { reason: 'interrupted' } } });
-    expect(run.state.calls).toEqual({});
+    expect(run.state.calls.size).toBe(0);
     expect(toolTurn(run, 1)).toBe(true);
     expect(toolTurn(run, 2)).toBe(true);
   });
@@ -140,7 +140,7 @@ describe('fuzz: the state machine recovers', () => {
     run.deliver();
     expect(run.sent.filter((type) => type === 'conversation.item.create')).toHaveLength(2);
     expect(run.sent.filter((type) => type === 'response.create')).toHaveLength(1);
-    expect(run.state.calls).toEqual({});
+    expect(run.state.calls.size).toBe(0);
     expect(toolTurn(run, 3)).toBe(true);
   });
 

@@ -79,7 +79,9 @@ describe('decodeServerFrame', () => {
     ['no type', '{"delta":"AAAA"}'],
     ['a numeric type', '{"type":7}'],
     ['a delta without response_id', '{"type":"response.output_audio.delta","delta":"AAAA"}'],
-    ['a response.done with an unknown status', '{"type":"response.done","response":{"id":"r","status":"paused"}}'],
+    ['a response.done without a response id', '{"type":"response.done","response":{"status":"completed"}}'],
+    ['a response.created whose id is a number', '{"type":"response.created","response":{"id":42}}'],
+    ['an audio delta whose delta is a number', '{"type":"response.output_audio.delta","response_id":"r","delta":7}'],
   ])('reports %s as invalid with a reason', (_name, text) => {
     const decoded = decodeServerFrame(text);
     expect(decoded.kind).toBe('invalid');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../src/protocol.js';
-import { initialState, isQuiet, reduce, type Effect, type Input, type State } from '../src/session.js';
+import { initialState, isQuiet, MAX_OPEN_CALLS, reduce, type Effect, type Input, type State } from '../src/session.js';
 
 const pcm = Buffer.alloc(960, 1).toString('base64');
 
@@ -179,6 +179,179 @@ describe('session reducer', () => {
     for (let i = 0; i < 500; i += 1) {
       state = run(state, [server(ev.created(`r${i}`)), server(ev.delta(`r${i}`)), server(ev.done(`r${i}`))]).state;
     }
-    expect(state.staleNoted.length).toBeLessThanOrEqual(16);
+    expect(state.responses.length).toBeLessThanOrEqual(16);
+  });
+});
+
+describe('responses that never started, ended twice or belong to another response (issue 12 item 4)', () => {
+  const shows = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'show' ? [e.note] : []));
+  /** A tool call of resp_1 whose arguments are still streaming. */
+  const streaming = (): State =>
+    run(configured(), [server(ev.stopped()), server(ev.created('resp_1')), server(ev.argsDelta('call_1', '{"city":', 'get_weather'))]).state;
+
+  it('a response.done for a response that never started is a malformed frame, not "response done", and drops no streaming call', () => {
+    const before = streaming();
+    const { state, effects } = reduce(before, server(ev.done('resp_ghost')));
+    expect(shows(effects)).toEqual([{ kind: 'anomaly', key: 'done-without-created', message: expect.stringMatching(/^ignored a malformed frame \(response\.done\): .*resp_ghost.*never started/) }]);
+    expect(state).toBe(before);
+    const after = run(state, [server(ev.argsDone('call_1', 'get_weather', '{"city":"Oslo"}'))]).effects;
+    expect(after.filter((e) => e.type === 'run-tool')).toHaveLength(1);
+  });
+
+  it('a delta of a response that never started does not make its later response.done look real', () => {
+    const { effects } = run(configured(), [server(ev.delta('resp_ghost')), server(ev.done('resp_ghost'))]);
+    expect(shows(effects).map((n) => n.kind === 'anomaly' && n.key)).toEqual(['stale-delta', 'done-without-created']);
+    expect(shows(effects).some((n) => n.kind === 'response-done')).toBe(false);
+  });
+
+  it('a duplicate response.done is shown once and changes nothing the second time', () => {
+    const { state, effects } = run(configured(), [server(ev.created('resp_1')), server(ev.delta('resp_1')), server(ev.done('resp_1'))]);
+    expect(shows(effects).filter((n) => n.kind === 'response-done')).toHaveLength(1);
+    const withCall = run(state, [server(ev.created('resp_2')), server(ev.argsDelta('call_2', '{', 'lookup'))]).state;
+    const again = reduce(withCall, server(ev.done('resp_1')));
+    expect(shows(again.effects)).toEqual([{ kind: 'anomaly', key: 'duplicate-done', message: expect.stringMatching(/^ignored a malformed frame \(response\.done\)/) }]);
+    expect(again.state).toBe(withCall);
+    expect(again.state.calls.get('call_2')?.status).toBe('streaming');
+  });
+
+  it("the done of an earlier response (a barge-in's cancel) does not drop the current response's streaming call", () => {
+    const { state } = run(configured(), [
+      server(ev.created('resp_1')),
+      server(ev.delta('resp_1')),
+      server(ev.started()),
+      server(ev.stopped()),
+      server(ev.created('resp_2')),
+      server(ev.argsDelta('call_2', '{"id":', 'lookup')),
+    ]);
+    const { state: after, effects } = reduce(state, server(ev.done('resp_1', 'cancelled', 'turn_detected')));
+    expect(shows(effects).map((n) => n.kind)).toEqual(['response-done']);
+    expect(types(effects)).toEqual([]); // no flush: resp_2 is current
+    expect(after.responseId).toBe('resp_2');
+    expect(after.calls.get('call_2')?.status).toBe('streaming');
+    const { effects: done } = run(after, [server(ev.argsDone('call_2', 'lookup', '{"id":7}'))]);
+    expect(done.filter((e) => e.type === 'run-tool')).toHaveLength(1);
+  });
+
+  it('a duplicate response.created is malformed: the response, its phase and its streaming call are kept', () => {
+    const before = run(configured(), [server(ev.stopped()), server(ev.created('resp_1')), server(ev.delta('resp_1')), server(ev.argsDelta('call_1', '{', 'x'))]).state;
+    const { state, effects } = reduce(before, server(ev.created('resp_1')));
+    expect(state).toBe(before);
+    expect(shows(effects)).toEqual([{ kind: 'anomaly', key: 'duplicate-created', message: expect.stringMatching(/^ignored a malformed frame \(response\.created\)/) }]);
+  });
+
+  it('function_call_arguments.done twice runs the call once', () => {
+    const { effects } = run(configured(), [
+      server(ev.created('resp_1')),
+      server(ev.argsDone('call_1', 'x', '{}')),
+      server(ev.argsDone('call_1', 'x', '{}')),
+    ]);
+    expect(effects.filter((e) => e.type === 'run-tool')).toHaveLength(1);
+  });
+
+  it('transcript text of an interrupted response is not shown as part of the next one; text of an unknown response is malformed', () => {
+    const transcript = (id: string, delta: string): ServerEvent => ({ type: 'response.output_audio_transcript.delta', response_id: id, delta });
+    const { effects } = run(configured(), [
+      server(ev.created('resp_1')),
+      server(transcript('resp_1', 'Hello')),
+      server(ev.started()),
+      server(transcript('resp_1', ' there, late')),
+      server(transcript('resp_ghost', 'ghost')),
+    ]);
+    const texts = shows(effects).flatMap((n) => (n.kind === 'transcript' ? [n.text] : []));
+    expect(texts).toEqual(['Hello']);
+    expect(shows(effects).some((n) => n.kind === 'anomaly' && n.key === 'stale-transcript')).toBe(true);
+  });
+});
+
+describe('ids are data, never object keys (issue 13 item 12)', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('call_id %s is run and answered, and the turn gets its response.create', (callId) => {
+    let { state, effects } = run(configured(), [
+      server(ev.stopped()),
+      server(ev.created(callId)),
+      server(ev.argsDelta(callId, '{}', callId)),
+      server(ev.argsDone(callId, callId, '{}')),
+      server(ev.done(callId)),
+    ]);
+    expect(effects.filter((e) => e.type === 'run-tool')).toEqual([{ type: 'run-tool', callId, name: callId, argumentsText: '{}' }]);
+    expect(effects.some((e) => e.type === 'show' && e.note.kind === 'anomaly')).toBe(false);
+    ({ state, effects } = run(state, [{ type: 'tool-result', callId, output: '"ok"', ok: true, durationMs: 1, at: 1 }]));
+    expect(effects.filter((e) => e.type === 'send').map((e) => e.type === 'send' && e.event)).toEqual([
+      { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output: '"ok"' } },
+    ]);
+    const token = effects.find((e) => e.type === 'start-debounce');
+    expect(token).toBeDefined();
+    ({ effects } = run(state, [{ type: 'debounce-elapsed', token: token!.type === 'start-debounce' ? token!.token : -1, at: 300 }]));
+    expect(effects.filter((e) => e.type === 'send').map((e) => e.type === 'send' && e.event.type)).toEqual(['response.create']);
+  });
+});
+
+describe('many calls at once (issue 13 item 13)', () => {
+  it('100 concurrent calls: each gets exactly one output — the first MAX_OPEN_CALLS run, the rest an error output — then one response.create', () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `call_${i}`);
+    let { state, effects } = run(configured(), [
+      server(ev.stopped()),
+      server(ev.created('resp_1')),
+      ...ids.map((id) => server(ev.argsDelta(id, '{}', 'get_weather'))),
+      ...ids.map((id) => server(ev.argsDone(id, 'get_weather', '{}'))),
+      server(ev.done('resp_1')),
+    ]);
+    const ran = effects.flatMap((e) => (e.type === 'run-tool' ? [e.callId] : []));
+    expect(ran).toHaveLength(MAX_OPEN_CALLS);
+    const outputs = new Map<string, string>();
+    const collect = (list: Effect[]): void => {
+      for (const e of list) if (e.type === 'send' && e.event.type === 'conversation.item.create') outputs.set(e.event.item.call_id!, e.event.item.output!);
+    };
+    collect(effects);
+    expect(outputs.size).toBe(100 - MAX_OPEN_CALLS);
+    expect([...outputs.values()].every((o) => /too many tool calls at once/.test(o))).toBe(true);
+    const results = ran.map((callId): Input => ({ type: 'tool-result', callId, output: '{"ok":true}', ok: true, durationMs: 1, at: 50 }));
+    ({ state, effects } = run(state, results));
+    collect(effects);
+    expect(outputs.size).toBe(100);
+    expect(ids.every((id) => outputs.has(id))).toBe(true);
+    const debounces = effects.filter((e) => e.type === 'start-debounce');
+    const last = debounces.at(-1)!;
+    ({ effects } = run(state, [{ type: 'debounce-elapsed', token: last.type === 'start-debounce' ? last.token : -1, at: 300 }]));
+    expect(effects.filter((e) => e.type === 'send').map((e) => e.type === 'send' && e.event.type)).toEqual(['response.create']);
+  });
+
+  it('a refused call arriving after the others were answered restarts the debounce instead of being forgotten', () => {
+    const ids = Array.from({ length: MAX_OPEN_CALLS }, (_, i) => `c${i}`);
+    const { state } = run(configured(), [server(ev.stopped()), server(ev.created('r')), ...ids.map((id) => server(ev.argsDone(id, 't', '{}')))]);
+    const { effects } = reduce(state, server(ev.argsDone('extra', 't', '{}')));
+    expect(effects.some((e) => e.type === 'send' && e.event.type === 'conversation.item.create')).toBe(true);
+    expect(effects.some((e) => e.type === 'start-debounce')).toBe(false); // the 32 are still running
+  });
+});
+
+describe('deterministic effects and counters in State (issue 14 item 2)', () => {
+  const script: Input[] = [
+    server(ev.configured()),
+    server(ev.stopped(), 10),
+    server(ev.created('resp_1'), 20),
+    server(ev.argsDone('call_1', 'x', '{}'), 30),
+    server(ev.done('resp_1'), 40),
+    { type: 'tool-result', callId: 'call_1', output: '1', ok: true, durationMs: 1, at: 50 },
+    { type: 'debounce-elapsed', token: 1, at: 250 },
+    server(ev.created('resp_2'), 260),
+    server(ev.delta('resp_2'), 270),
+    { type: 'interrupt', at: 280 },
+  ];
+
+  it('the same inputs give the same effects, frames included (event ids are stamped at send time)', () => {
+    const a = run(initialState({ voice: 'wren' }), script).effects;
+    const b = run(initialState({ voice: 'wren' }), script).effects;
+    expect(a.filter((e) => e.type === 'send')).toHaveLength(3);
+    expect(b).toEqual(a);
+    expect(a.every((e) => e.type !== 'send' || e.event.event_id === undefined)).toBe(true);
+  });
+
+  it('counts heard, answered and measured turns, and when a reply started to be awaited', () => {
+    const { state } = run(initialState({ voice: 'wren' }), script);
+    expect(state).toMatchObject({ heardTurns: 1, answeredTurns: 2, turns: 1, awaitingReply: false, awaitingSince: null });
+    const waiting = run(state, [server(ev.stopped(), 900)]).state;
+    expect(waiting).toMatchObject({ heardTurns: 2, awaitingReply: true, awaitingSince: 900 });
+    const greeting = run(initialState({ generate_initial_response: true }), [server(ev.configured(), 5)]).state;
+    expect(greeting).toMatchObject({ awaitingReply: true, awaitingSince: 5 });
   });
 });

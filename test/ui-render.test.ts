@@ -357,3 +357,71 @@ describe('the plain view (not a TTY) with a keyboard', () => {
     expect(out.interactive).toBe(false);
   });
 });
+
+describe('server and model text cannot drive the terminal (issue 13 item 9)', () => {
+  const HOSTILE = [
+    '\x1b]0;pwned title\x07', // window title
+    '\x1b]52;c;ZWNobyBwd25lZA==\x07', // OSC 52 clipboard write
+    '\x1b[2J\x1b[H', // clear the screen, cursor home
+    '\x1bc', // full reset
+    '\x9b31m', // 8-bit CSI
+    '\x9d0;eight-bit title\x9c', // 8-bit OSC … ST
+    '\x1bP+q544e\x1b\\', // DCS
+    '\r\b\x07\x00\x7f', // bare controls
+  ].join('');
+  const ESCAPES = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+  const rendered = (events: ChatEvent[], chalk = plain): string =>
+    fold(events).log.map((entry) => renderLogEntry(entry, { chalk, startedAt: 0, timestamps: true })).join('\n');
+
+  it.each<[string, ChatEvent]>([
+    ['an error message', note({ kind: 'server-error', code: 'weird', message: `bad${HOSTILE}thing`, param: `p${HOSTILE}` })],
+    ['a warning', note({ kind: 'warning', code: 'w', message: `careful${HOSTILE}` })],
+    ['a user transcript', note({ kind: 'transcript', role: 'user', text: `hi${HOSTILE}` })],
+    ['a tool name and its arguments', note({ kind: 'tool-call', callId: 'c', name: `get${HOSTILE}`, argumentsText: `{"a":"${HOSTILE}"}` })],
+    ['a tool result', note({ kind: 'tool-result', callId: 'c', name: `t${HOSTILE}`, ok: false, output: `invalid arguments: ${HOSTILE}`, durationMs: 3 })],
+    ['an anomaly', note({ kind: 'anomaly', key: 'k', message: `ignored a malformed frame (x${HOSTILE}): y` })],
+    ['a session id', { type: 'connection', detail: { status: 'connected', sessionId: `sess${HOSTILE}` } }],
+  ])('%s: no escape sequence or control character survives, the words do', (_name, event) => {
+    for (const chalk of [plain, colour]) {
+      const text = rendered([event], chalk).replace(/\x1b\[[0-9;]*m/g, ''); // chalk's own colours are ours
+      expect(text).not.toMatch(ESCAPES);
+      expect(text).not.toMatch(/pwned title|ZWNob|eight-bit title/);
+    }
+  });
+
+  it('the assistant transcript and the live status and info lines are cleaned too', () => {
+    const text = rendered([note({ kind: 'response-started', responseId: 'r' }), note({ kind: 'transcript', role: 'assistant', text: `Sure${HOSTILE}.` }), note({ kind: 'response-done', responseId: 'r', status: 'completed' })]);
+    expect(text).toContain('Sure');
+    expect(text).not.toMatch(ESCAPES);
+    const { state } = fold([
+      { type: 'connection', detail: { status: 'connected', sessionId: `\x1b]0;x\x07abcdefgh` } },
+      note({ kind: 'configured', voice: `reed${HOSTILE}`, outputSampleRate: 24000, tools: 0 }),
+      note({ kind: 'tool-args', callId: 'c', name: `get${HOSTILE}`, argumentsText: `{${HOSTILE}` }),
+      phase('running-tool'),
+    ]);
+    expect(renderStatus(state, { chalk: plain, now: 0, width: 200 })).not.toMatch(ESCAPES);
+    expect(renderInfo(state, { chalk: plain, width: 200 })).not.toMatch(ESCAPES);
+    expect(renderHeader(state, plain).join('\n')).not.toMatch(ESCAPES);
+  });
+
+  it('each printed field is capped with "… (N more)"; a transcript gets a longer cap', () => {
+    const huge = 'A'.repeat(1024 * 1024);
+    const error = rendered([note({ kind: 'server-error', code: 'x', message: huge })]);
+    expect(error.length).toBeLessThan(700);
+    expect(error).toMatch(/… \(\d+ more\)/);
+    const said = rendered([note({ kind: 'transcript', role: 'user', text: 'word '.repeat(300) })]);
+    expect(said).not.toContain('more)');
+  });
+
+  it('plain errors and warnings through Output are cleaned; --json keeps the full value, escaped', () => {
+    const stderr: string[] = [];
+    const stdout: string[] = [];
+    const out = createOutput({ stdout: { write: (t: string) => stdout.push(t) }, stderr: { write: (t: string) => stderr.push(t) }, json: true, color: false, quiet: false });
+    out.error(`the server closed the connection (code 4000: ${HOSTILE})`, `hint${HOSTILE}`);
+    out.warn(`w${HOSTILE}`);
+    out.json({ event: 'note', message: `m${HOSTILE}` });
+    expect(stderr.join('')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(stdout.join('')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect((JSON.parse(stdout.join('')) as { message: string }).message).toBe(`m${HOSTILE}`);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
+import { cleanField } from './sanitize.js';
 
 export type Writable = { write(text: string): unknown; isTTY?: boolean; columns?: number };
 
@@ -59,15 +60,17 @@ export function createOutput(options: OutputOptions): Output {
     },
     json(event) {
       if (!options.json) return;
-      options.stdout.write(redact(JSON.stringify(event)) + '\n');
+      // JSON.stringify escapes C0 controls; C1 controls are escaped too, so no terminal acts on them.
+      options.stdout.write(redact(JSON.stringify(event)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n');
     },
     warn(text) {
       const stream = options.json || options.quiet ? options.stderr : human;
-      stream.write(redact(chalk.yellow(`warning: ${text}`)) + '\n');
+      stream.write(redact(chalk.yellow(`warning: ${cleanField(text)}`)) + '\n');
     },
     error(message, hint) {
-      const lines = [chalk.red(`error: ${message}`)];
-      if (hint) lines.push(chalk.dim(hint));
+      // Messages may carry server text (a close reason, an error message): cleaned like every log line.
+      const lines = [chalk.red(`error: ${cleanField(message)}`)];
+      if (hint) lines.push(chalk.dim(cleanField(hint)));
       options.stderr.write(redact(lines.join('\n')) + '\n');
     },
   };

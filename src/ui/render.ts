@@ -2,11 +2,13 @@
  * Pure rendering: screen state → the text a person reads. Takes a chalk instance so tests can
  * render without colour, and `now` / `width` so nothing here reads a clock or a terminal.
  * view.ts (plain lines) and terminal.ts (the live TTY screen) write what these return.
+ * This is the boundary where text from the server or the model meets the terminal: every such
+ * string is cleaned and capped here (sanitize.ts) before colour is added.
  */
 import type { ChalkInstance } from 'chalk';
 import type { ChatEvent, ChatOutcome } from '../chat.js';
 import { summarize } from '../metrics.js';
-import type { Note } from '../session.js';
+import { cleanField, MAX_FIELD_CHARS } from './sanitize.js';
 import { initialUiState, plural, seconds, stepEvent, time, truncate, type LogEntry, type UiState } from './state.js';
 
 export { ms, seconds, truncate } from './state.js';
@@ -24,52 +26,53 @@ export const KEYS: readonly (readonly [string, string])[] = [
 /** The header: what this session talks to. */
 export function renderHeader(state: UiState, chalk: ChalkInstance): string[] {
   const { header } = state;
-  const parts = [`model ${header.model}`, `voice ${header.voice ?? 'default'}`, `${header.url}${header.mock ? ' (simulator)' : ''}`];
+  const parts = [`model ${header.model}`, `voice ${header.voice ?? 'default'}`, `${header.url}${header.mock ? ' (simulator)' : ''}`].map((part) => cleanField(part));
   const lines = [`${chalk.bold('hydra-chat')} ${chalk.dim('·')} ${parts.join(chalk.dim(' · '))}`];
-  if (header.tools.length > 0) lines.push(`${chalk.dim('tools')} ${header.tools.join(', ')}`);
+  if (header.tools.length > 0) lines.push(`${chalk.dim('tools')} ${cleanField(header.tools.join(', '))}`);
   return lines;
 }
+
+/** Transcripts are the conversation itself: they get a longer cap than other fields. */
+const TRANSCRIPT_CHARS = 4 * MAX_FIELD_CHARS;
 
 /** One log line. `timestamps` prefixes the session time (the live screen does; plain output does not). */
 export function renderLogEntry(entry: LogEntry, options: { chalk: ChalkInstance; startedAt: number; timestamps: boolean }): string {
   const { chalk } = options;
-  const detail = entry.detail === undefined ? '' : ` ${chalk.dim(`(${entry.detail})`)}`;
+  // Log lines carry server and model text (errors, warnings, transcripts, tool names and arguments).
+  const text = cleanField(entry.text, entry.kind === 'you' || entry.kind === 'hydra' ? TRANSCRIPT_CHARS : MAX_FIELD_CHARS);
+  const detail = entry.detail === undefined ? '' : ` ${chalk.dim(`(${cleanField(entry.detail)})`)}`;
   let body: string;
   switch (entry.kind) {
     case 'you':
-      body = `${chalk.blue('you    ▸')} ${entry.text}`;
+      body = `${chalk.blue('you    ▸')} ${text}`;
       break;
     case 'hydra':
-      body = `${chalk.green('hydra  ▸')} ${entry.text}`;
-      break;
     case 'turn':
-      body = `${chalk.green('hydra  ▸')} ${entry.text}`;
+      body = `${chalk.green('hydra  ▸')} ${text}`;
       break;
     case 'tool':
-      body = chalk.magenta(entry.text);
+      body = chalk.magenta(text);
       break;
     case 'tool-ok':
     case 'tool-error': {
       const mark = entry.kind === 'tool-ok' ? '✓' : '✗';
-      const [head, ...rest] = entry.text.split(` ${mark} `);
+      const [head, ...rest] = text.split(` ${mark} `);
       body = `${chalk.magenta(head)} ${entry.kind === 'tool-ok' ? chalk.green(mark) : chalk.red(mark)} ${rest.join(` ${mark} `)}`;
       break;
     }
     case 'interrupt':
-      body = chalk.yellow(entry.text);
-      break;
     case 'warning':
-      body = chalk.yellow(entry.text);
+      body = chalk.yellow(text);
       break;
     case 'error':
-      body = chalk.red(entry.text);
+      body = chalk.red(text);
       break;
     case 'dim':
     case 'frame':
-      body = chalk.dim(entry.text);
+      body = chalk.dim(text);
       break;
     case 'info':
-      body = entry.text;
+      body = text;
       break;
   }
   const prefix = options.timestamps ? `${chalk.dim(time(entry.at - options.startedAt).padStart(6))} ` : '';
@@ -133,7 +136,7 @@ export function renderStatus(state: UiState, options: { chalk: ChalkInstance; no
   const clock = chalk.dim(time(now - state.startedAt).replace(/\.\d$/, ''));
   const right = `${mic}  ${out}  ${clock}`;
   const labelWidth = Math.max(8, options.width - 2 - visibleLength(right) - 2);
-  const label = statusLabel(state, now);
+  const label = cleanField(statusLabel(state, now));
   const shown = label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(Math.min(labelWidth, 28));
   const colour = state.activity === 'retrying' || state.activity === 'reconnecting' ? chalk.yellow : state.activity === 'running-tool' ? chalk.magenta : chalk.bold;
   return fit(`${colour(shown)}  ${right}`, options.width - 2);
@@ -147,7 +150,7 @@ export function renderInfo(state: UiState, options: { chalk: ChalkInstance; widt
   if (header.outputRate) parts.push(`${header.outputRate / 1000} kHz out`);
   parts.push(header.tools.length ? `tools: ${header.tools.join(', ')}` : 'no tools');
   const keys = 'm mute · space interrupt · q quit · ? help';
-  return options.chalk.dim(fit(`  ${parts.join(' · ')}  │  ${keys}`, options.width - 1));
+  return options.chalk.dim(fit(`  ${cleanField(parts.join(' · '))}  │  ${keys}`, options.width - 1));
 }
 
 /** The exit summary. */
@@ -176,11 +179,6 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string | 
   const { log } = stepEvent(state, event, 0);
   if (log.length === 0) return null;
   return log.map((entry) => renderLogEntry(entry, { chalk: options.chalk, startedAt: 0, timestamps: false })).join('\n');
-}
-
-/** The line for a session note; exported for the scenario report. */
-export function renderNote(note: Note, options: RenderOptions): string | null {
-  return renderEvent({ type: 'note', note }, options);
 }
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;

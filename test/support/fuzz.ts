@@ -15,6 +15,11 @@ import { startChat } from '../../src/chat.js';
 import { createSimulator } from '../../src/mock/server.js';
 import { decodeServerFrame, SERVER_EVENT_TYPES } from '../../src/protocol.js';
 import { initialState, MAX_ARGUMENTS_CHARS, MAX_OPEN_CALLS, reduce, type Input, type State } from '../../src/session.js';
+
+/** The state as JSON, Maps included (JSON.stringify alone shows a Map as {}). */
+export function stateJson(state: State): string {
+  return JSON.stringify(state, (_key, value: unknown) => (value instanceof Map ? [...value] : value));
+}
 import { createToolRunner, validateAgentConfig } from '../../src/tools/index.js';
 import { Log, scriptedSource, silence, tone } from '../fixtures/faults/harness.js';
 import { fastSink } from './fast-sink.js';
@@ -201,7 +206,9 @@ export type FuzzStats = {
   exceptions: { where: 'decode' | 'reduce'; message: string; frame: string }[];
   maxStateChars: number;
   maxOpenCalls: number;
-  maxStaleNoted: number;
+  /** Calls remembered at once (open or answered), and responses remembered. */
+  maxTrackedCalls: number;
+  maxResponses: number;
 };
 
 /** The bound on state size implied by the reducer's own limits (open calls × streamed argument text), plus slack. */
@@ -216,7 +223,7 @@ export function fuzz(options: { frames: number; seed: number; corpus?: string[];
   // Every type the corpus has, and every type the protocol knows (for type swaps).
   const types = [...new Set([...corpus.map((line) => (JSON.parse(line) as { type: string }).type), ...SERVER_EVENT_TYPES])];
   const rng = prng(options.seed);
-  const stats: FuzzStats = { frames: 0, events: 0, unknown: 0, invalid: 0, inputs: 0, exceptions: [], maxStateChars: 0, maxOpenCalls: 0, maxStaleNoted: 0 };
+  const stats: FuzzStats = { frames: 0, events: 0, unknown: 0, invalid: 0, inputs: 0, exceptions: [], maxStateChars: 0, maxOpenCalls: 0, maxTrackedCalls: 0, maxResponses: 0 };
   const fresh = (): State =>
     reduce(initialState({ voice: 'reed', tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} } }] }), {
       type: 'server',
@@ -236,8 +243,6 @@ export function fuzz(options: { frames: number; seed: number; corpus?: string[];
           pending.push({ type: 'tool-result', callId: effect.callId, output: rng() < 0.5 ? '{"ok":true}' : 'oops', ok: rng() < 0.7, durationMs: 1, at: at + 1 });
         } else if (effect.type === 'start-debounce' && rng() < 0.9) {
           pending.push({ type: 'debounce-elapsed', token: effect.token, at: at + effect.ms });
-        } else if (effect.type === 'end') {
-          state = fresh(); // the shell would reconnect with a fresh session state
         }
       }
     } catch (error) {
@@ -265,9 +270,10 @@ export function fuzz(options: { frames: number; seed: number; corpus?: string[];
     if (rng() < 0.01) step({ type: 'interrupt', at }, frame);
     if (pending.length > 1000) pending.splice(0, pending.length - 1000);
     if (i % measureEvery === 0 || i === options.frames - 1) {
-      stats.maxStateChars = Math.max(stats.maxStateChars, JSON.stringify(state).length);
-      stats.maxOpenCalls = Math.max(stats.maxOpenCalls, Object.keys(state.calls).length);
-      stats.maxStaleNoted = Math.max(stats.maxStaleNoted, state.staleNoted.length);
+      stats.maxStateChars = Math.max(stats.maxStateChars, stateJson(state).length);
+      stats.maxOpenCalls = Math.max(stats.maxOpenCalls, [...state.calls.values()].filter((call) => call.status !== 'answered').length);
+      stats.maxTrackedCalls = Math.max(stats.maxTrackedCalls, state.calls.size);
+      stats.maxResponses = Math.max(stats.maxResponses, state.responses.length);
     }
   }
   return stats;

@@ -1,0 +1,263 @@
+/**
+ * Server → client frames (hydra-protocol.md §7.2) as zod schemas, read leniently: unknown types pass
+ * through (protocol.ts), extra keys are kept, and an optional field that is null or unusable is dropped
+ * — with a note the reducer shows — instead of costing the whole frame. Pure: no I/O.
+ */
+import { z } from 'zod';
+
+/** Output rate when session.configured announces none or an unusable one (§3.2). */
+export const DEFAULT_OUTPUT_RATE = 48000;
+
+/** Notes about optional fields the lenient decoder dropped, collected while one frame is decoded. */
+let droppedFields: string[] = [];
+
+/** A short, printable picture of a value the decoder could not use. */
+function sketch(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : String(value);
+  return text.length > 24 ? `${text.slice(0, 24)}…` : text;
+}
+
+/**
+ * An optional field read leniently: null counts as absent; a value of the wrong shape is dropped
+ * (with a note naming `field`) rather than making the whole frame malformed.
+ */
+function lax<T extends z.ZodType>(field: string, schema: T) {
+  return z
+    .unknown()
+    .transform((value): z.output<T> | undefined => {
+      if (value === undefined || value === null) return undefined;
+      const result = schema.safeParse(value);
+      if (result.success) return result.data;
+      droppedFields.push(`${field} (${sketch(value)})`);
+      return undefined;
+    })
+    .optional();
+}
+
+/** Where a leniently decoded event keeps the notes about the fields it dropped (not part of the JSON). */
+const DROPPED = Symbol('dropped fields');
+
+/** The optional fields the lenient decoder dropped from this event, e.g. `session.voice (null)` (empty for most). */
+export function droppedFieldsOf(event: object): readonly string[] {
+  return (event as { [DROPPED]?: readonly string[] })[DROPPED] ?? [];
+}
+
+/** Parses with `schema`, keeping the notes of the optional fields it dropped on the result (see droppedFieldsOf). */
+export function parseLeniently<E>(schema: z.ZodType<E>, value: unknown): z.ZodSafeParseResult<E> {
+  droppedFields = [];
+  const result = schema.safeParse(value);
+  const dropped = droppedFields;
+  droppedFields = [];
+  if (result.success && dropped.length > 0 && typeof result.data === 'object' && result.data !== null) {
+    Object.defineProperty(result.data, DROPPED, { value: dropped, enumerable: false });
+  }
+  return result;
+}
+
+const ContentPart = z.looseObject({
+  type: lax('content.type', z.enum(['input_audio', 'input_text', 'output_audio', 'output_text'])),
+  text: lax('content.text', z.string()),
+});
+
+/** The flat conversation item of §2.7 as the server sends it: every field optional, each read leniently. */
+export const ConversationItem = z.looseObject({
+  id: lax('item.id', z.string()),
+  type: lax('item.type', z.enum(['message', 'function_call', 'function_call_output'])),
+  role: lax('item.role', z.enum(['user', 'assistant', 'system'])),
+  status: lax('item.status', z.enum(['in_progress', 'completed', 'incomplete'])),
+  content: lax('item.content', z.array(ContentPart)),
+  call_id: lax('item.call_id', z.string()),
+  name: lax('item.name', z.string()),
+  arguments: lax('item.arguments', z.string()),
+  output: lax('item.output', z.string()),
+});
+export type ConversationItem = z.infer<typeof ConversationItem>;
+
+/** A sample rate: a positive integer, also when sent as a string ("48000"); anything else is dropped with a note. */
+const SampleRate = z.union([z.number(), z.string().regex(/^\s*\d+\s*$/)]).transform((value, ctx) => {
+  const rate = Number(value);
+  if (!Number.isSafeInteger(rate) || rate < 1000 || rate > 384000) {
+    ctx.addIssue({ code: 'custom', message: 'not a sample rate' });
+    return z.NEVER;
+  }
+  return rate;
+});
+
+export const Warning = z.looseObject({
+  type: z.literal('warning'),
+  event_id: lax('event_id', z.string()),
+  // §10.2: the envelope is unpublished; accept a nested `warning` object or top-level code/message.
+  warning: lax('warning', z.looseObject({ code: lax('warning.code', z.string()), message: lax('warning.message', z.string()) })),
+  code: lax('code', z.string()),
+  message: lax('message', z.string()),
+});
+export const SessionCreated = z.looseObject({ type: z.literal('session.created'), event_id: lax('event_id', z.string()), session_id: z.string() });
+export const ConfiguredSession = z.looseObject({
+  instructions: lax('session.instructions', z.string()),
+  voice: lax('session.voice', z.string()),
+  tools: lax('session.tools', z.array(z.unknown())),
+  generate_initial_response: lax('session.generate_initial_response', z.boolean()),
+  input_audio_format: lax('session.input_audio_format', z.string()),
+  input_audio_sample_rate: lax('session.input_audio_sample_rate', SampleRate),
+  output_audio_format: lax('session.output_audio_format', z.string()),
+  output_audio_sample_rate: lax('session.output_audio_sample_rate', SampleRate),
+});
+export const SessionConfigured = z.looseObject({
+  type: z.literal('session.configured'),
+  event_id: lax('event_id', z.string()),
+  session: lax('session', ConfiguredSession),
+});
+export const SessionUpdated = z.looseObject({
+  type: z.literal('session.updated'),
+  event_id: lax('event_id', z.string()),
+  session: lax('session', z.looseObject({ tools: lax('session.tools', z.array(z.unknown())) })),
+});
+export const SpeechStarted = z.looseObject({
+  type: z.literal('input_audio_buffer.speech_started'),
+  event_id: lax('event_id', z.string()),
+  audio_start_ms: lax('audio_start_ms', z.number()),
+  item_id: lax('item_id', z.string()),
+});
+export const SpeechStopped = z.looseObject({
+  type: z.literal('input_audio_buffer.speech_stopped'),
+  event_id: lax('event_id', z.string()),
+  audio_end_ms: lax('audio_end_ms', z.number()),
+  item_id: lax('item_id', z.string()),
+});
+export const ItemAdded = z.looseObject({
+  type: z.literal('conversation.item.added'),
+  event_id: lax('event_id', z.string()),
+  previous_item_id: lax('previous_item_id', z.string()),
+  item: ConversationItem,
+});
+export const ItemDone = z.looseObject({
+  type: z.literal('conversation.item.done'),
+  event_id: lax('event_id', z.string()),
+  previous_item_id: lax('previous_item_id', z.string()),
+  item: ConversationItem,
+});
+export const ResponseCreated = z.looseObject({
+  type: z.literal('response.created'),
+  event_id: lax('event_id', z.string()),
+  response: z.looseObject({ id: z.string(), status: lax('response.status', z.string()) }),
+});
+export const AudioDelta = z.looseObject({
+  type: z.literal('response.output_audio.delta'),
+  event_id: lax('event_id', z.string()),
+  response_id: z.string(),
+  item_id: lax('item_id', z.string()),
+  output_index: lax('output_index', z.number()),
+  content_index: lax('content_index', z.number()),
+  delta: z.string(),
+});
+export const AudioDone = z.looseObject({
+  type: z.literal('response.output_audio.done'),
+  event_id: lax('event_id', z.string()),
+  response_id: z.string(),
+  item_id: lax('item_id', z.string()),
+  output_index: lax('output_index', z.number()),
+  content_index: lax('content_index', z.number()),
+});
+export const TranscriptDelta = z.looseObject({
+  type: z.literal('response.output_audio_transcript.delta'),
+  event_id: lax('event_id', z.string()),
+  response_id: lax('response_id', z.string()),
+  item_id: lax('item_id', z.string()),
+  delta: z.string(),
+});
+export const ArgumentsDelta = z.looseObject({
+  type: z.literal('response.function_call_arguments.delta'),
+  event_id: lax('event_id', z.string()),
+  response_id: lax('response_id', z.string()),
+  call_id: z.string(),
+  name: lax('name', z.string()),
+  delta: z.string(),
+  item_id: lax('item_id', z.string()),
+  output_index: lax('output_index', z.number()),
+});
+/** Arguments as a JSON string (§5.3); a server that sends the parsed object gets it re-serialised. */
+const ArgumentsText = z.union([z.string(), z.record(z.string(), z.unknown()).transform((value) => JSON.stringify(value))]);
+export const ArgumentsDone = z.looseObject({
+  type: z.literal('response.function_call_arguments.done'),
+  event_id: lax('event_id', z.string()),
+  response_id: lax('response_id', z.string()),
+  call_id: z.string(),
+  /** Missing or unusable: the name streamed with the deltas is used. */
+  name: lax('name', z.string()),
+  arguments: ArgumentsText,
+  item_id: lax('item_id', z.string()),
+  output_index: lax('output_index', z.number()),
+});
+export const Usage = z.looseObject({
+  input_tokens: lax('usage.input_tokens', z.number()),
+  output_tokens: lax('usage.output_tokens', z.number()),
+  total_tokens: lax('usage.total_tokens', z.number()),
+});
+/** §4: the documented statuses; an unknown or missing one reads as `incomplete` (the response is over either way). */
+const ResponseStatus = z
+  .unknown()
+  .transform((value): 'completed' | 'cancelled' | 'incomplete' | 'failed' => {
+    if (value === 'completed' || value === 'cancelled' || value === 'incomplete' || value === 'failed') return value;
+    droppedFields.push(`response.status (${sketch(value)})`);
+    return 'incomplete';
+  });
+export const ResponseDone = z.looseObject({
+  type: z.literal('response.done'),
+  event_id: lax('event_id', z.string()),
+  response: z.looseObject({
+    id: z.string(),
+    status: ResponseStatus,
+    status_details: lax(
+      'response.status_details',
+      z.looseObject({
+        reason: lax('status_details.reason', z.string()),
+        type: lax('status_details.type', z.string()),
+        error: lax('status_details.error', z.looseObject({ code: lax('error.code', z.string()), type: lax('error.type', z.string()) })),
+      }),
+    ),
+    output: lax('response.output', z.array(ConversationItem)),
+    usage: lax('response.usage', Usage),
+  }),
+});
+export const ErrorEvent = z.looseObject({
+  type: z.literal('error'),
+  event_id: lax('event_id', z.string()),
+  error: z.looseObject({
+    type: lax('error.type', z.string()),
+    code: lax('error.code', z.string()),
+    message: lax('error.message', z.string()),
+    param: lax('error.param', z.string()),
+    event_id: lax('error.event_id', z.string()),
+  }),
+});
+
+export const ServerEvent = z.discriminatedUnion('type', [
+  Warning,
+  SessionCreated,
+  SessionConfigured,
+  SessionUpdated,
+  SpeechStarted,
+  SpeechStopped,
+  ItemAdded,
+  ItemDone,
+  ResponseCreated,
+  AudioDelta,
+  AudioDone,
+  TranscriptDelta,
+  ArgumentsDelta,
+  ArgumentsDone,
+  ResponseDone,
+  ErrorEvent,
+]);
+export type ServerEvent = z.infer<typeof ServerEvent>;
+export type ServerEventType = ServerEvent['type'];
+export type ServerEventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;
+export const SERVER_EVENT_TYPES: readonly ServerEventType[] = ServerEvent.options.map((option) => option.shape.type.value);
+
+/** A warning's code and message, whichever envelope the server used (§10.2). */
+export function warningDetails(event: ServerEventOf<'warning'>): { code: string; message: string } {
+  return {
+    code: event.warning?.code ?? event.code ?? 'warning',
+    message: event.warning?.message ?? event.message ?? '',
+  };
+}

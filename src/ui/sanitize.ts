@@ -1,0 +1,42 @@
+/**
+ * Text from outside — the server, the model, a tool — cleaned before a terminal sees it: no control
+ * characters (C0 except \n and \t, DEL, C1), no escape sequences (CSI, OSC such as a title change or
+ * an OSC 52 clipboard write, DCS/SOS/PM/APC strings, two-character ESC codes), and a length cap per
+ * field. Pure. The `--json` output keeps the full value instead, JSON-escaped.
+ */
+
+/** Characters shown of one server- or model-supplied field before "… (N more)". */
+export const MAX_FIELD_CHARS = 500;
+
+/**
+ * Escape sequences, 7-bit (ESC …) and 8-bit (C1 introducers). A string sequence (OSC, DCS, …) without
+ * its terminator runs to the end of the text, so its payload is dropped with it.
+ */
+const SEQUENCES = new RegExp(
+  [
+    '(?:\\x1b\\[|\\x9b)[\\x30-\\x3f]*[\\x20-\\x2f]*[\\x40-\\x7e]?', // CSI … final byte
+    '(?:\\x1b[\\]PX^_]|[\\x90\\x98\\x9d\\x9e\\x9f])[^\\x07\\x1b\\x9c]*(?:\\x07|\\x1b\\\\|\\x9c)?', // OSC, DCS, SOS, PM, APC … BEL or ST
+    '\\x1b[\\x20-\\x2f]*[\\x30-\\x7e]?', // any other ESC code (ESC c resets the screen)
+  ].join('|'),
+  'g',
+);
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** The text without escape sequences and control characters (\n and \t are kept). */
+export function stripControls(text: string): string {
+  return text.replace(SEQUENCES, '').replace(CONTROLS, '');
+}
+
+/** Cut to `max` characters (never inside a surrogate pair), saying how many more there were. */
+export function capText(text: string, max = MAX_FIELD_CHARS): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}… (${text.length - end} more)`;
+}
+
+/** One printable field: cleaned, then capped. */
+export function cleanField(text: string, max = MAX_FIELD_CHARS): string {
+  return capText(stripControls(text), max);
+}
