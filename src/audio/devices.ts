@@ -4,7 +4,7 @@
  * resolved by id or name in our code (PortAudio silently opens `default` for an unknown id).
  */
 import { HydraError } from '../errors.js';
-import { startHost } from './host/client.js';
+import { acquireHost } from './host/client.js';
 import type { DeviceInfo, DeviceList } from './host/protocol.js';
 
 export type { DeviceInfo, DeviceList } from './host/protocol.js';
@@ -19,36 +19,35 @@ export const INSTALL_HINT =
   'meanwhile --input <wav> and --output <wav> work without it';
 
 export async function listDevices(signal?: AbortSignal): Promise<DeviceList> {
-  return new Promise<DeviceList>((resolvePromise, reject) => {
-    let done = false;
-    const finish = (result: DeviceList | HydraError): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+  const host = acquireHost();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
       host.kill();
-      if (result instanceof HydraError) reject(result);
-      else resolvePromise(result);
-    };
-    const host = startHost({
-      onMessage: (message) => {
-        if (message.ev === 'devices') finish(message.list);
-        else if (message.ev === 'error') finish(unavailable(message.message));
-      },
-      onExit: (why) => finish(new HydraError('audio-unavailable', `could not list audio devices: ${why}`, { hint: lastLine(host.output()) })),
-    });
-    const timer = setTimeout(
-      () => finish(new HydraError('audio-device', 'listing audio devices took too long: is the sound server (PulseAudio/PipeWire) hung?')),
-      LIST_TIMEOUT_MS,
-    );
-    const onAbort = (): void => finish(new HydraError('interrupted', 'interrupted'));
+      reject(new HydraError('audio-device', 'listing audio devices took too long: is the sound server (PulseAudio/PipeWire) hung?'));
+    }, LIST_TIMEOUT_MS);
+    onAbort = () => reject(new HydraError('interrupted', 'interrupted'));
     signal?.addEventListener('abort', onAbort, { once: true });
-    host.send({ op: 'devices' });
   });
+  const listed = host.devices();
+  listed.catch(() => undefined);
+  try {
+    return await Promise.race([listed, stop]);
+  } catch (error) {
+    if (error instanceof HydraError && error.code === 'audio-unavailable' && /cannot load naudiodon/.test(error.message)) {
+      throw unavailable(error.message.replace(/^could not list audio devices: /, ''));
+    }
+    throw error instanceof HydraError ? withHint(error, host.output().at(-1)) : error;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    host.release();
+  }
 }
 
-function lastLine(lines: string[]): string | undefined {
-  return lines.at(-1);
+function withHint(error: HydraError, hint: string | undefined): HydraError {
+  return hint && error.code === 'audio-unavailable' && !error.hint ? new HydraError(error.code, error.message, { hint }) : error;
 }
 
 /** The addon could not load: say what to install. */

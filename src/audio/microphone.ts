@@ -7,10 +7,10 @@
  * the shell can measure device → socket latency.
  */
 import { HydraError } from '../errors.js';
-import { hrtimeToPerf, type AudioHost } from './host/client.js';
-import { isFormatProblem, openHostStream } from './host/open.js';
-import type { DeviceInfo, FromHost } from './host/protocol.js';
-import { bytesForMs, downmix, Framer } from './pcm.js';
+import { isFormatProblem, openHostStream, type HostStream } from './host/open.js';
+import type { DeviceInfo } from './host/protocol.js';
+import { clockToPerf, Kind, type Record } from './host/wire.js';
+import { bytesForMs, downmix, Framer, samplesOf, silence } from './pcm.js';
 import { createResampler, type Resampler } from './resample.js';
 import type { AudioFrame, AudioSource } from './types.js';
 
@@ -18,15 +18,17 @@ const RATE = 16000;
 const CHUNK_MS = 20;
 /** No data for this long: the device (or sound server) is gone. */
 const LOST_MS = 1000;
+/** How often the stall guard looks (it fills in the frames a stalled device missed). */
+const STALL_CHECK_MS = 100;
 
 export type Microphone = AudioSource & { readonly device: DeviceInfo; readonly deviceRate: number; readonly deviceChannels: number };
 
 export async function openMicrophone(device: DeviceInfo, options: { frameMs: number; onWarning?: (line: string) => void }): Promise<Microphone> {
   let mic: MicrophoneImpl | null = null;
   const handlers = {
-    onMessage: (message: FromHost) => mic?.onHostMessage(message),
-    onExit: (why: string) => mic?.lost(why),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    onRecord: (record: Record) => mic?.onRecord(record),
+    onLost: (why: string) => mic?.lost(why),
+    onWarning: options.onWarning,
   };
   const label = `input device ${device.id} "${device.name}"`;
   const attempts: { rate: number; channels: number }[] = [
@@ -34,7 +36,7 @@ export async function openMicrophone(device: DeviceInfo, options: { frameMs: num
     { rate: device.defaultSampleRate, channels: 1 },
     { rate: device.defaultSampleRate, channels: Math.max(1, Math.min(device.maxInputChannels, 2)) },
   ];
-  let host: AudioHost | null = null;
+  let host: HostStream | null = null;
   let chosen = attempts[0]!;
   let lastError: unknown = null;
   for (const attempt of attempts) {
@@ -62,7 +64,7 @@ class MicrophoneImpl implements Microphone {
   readonly device: DeviceInfo;
   readonly deviceRate: number;
   readonly deviceChannels: number;
-  private readonly host: AudioHost;
+  private readonly host: HostStream;
   private readonly resampler: Resampler;
   private readonly framer: Framer;
   private onFrame: ((frame: AudioFrame) => void) | null = null;
@@ -72,7 +74,7 @@ class MicrophoneImpl implements Microphone {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(host: AudioHost, device: DeviceInfo, frameMs: number, deviceRate: number, deviceChannels: number, resampler: Resampler) {
+  constructor(host: HostStream, device: DeviceInfo, frameMs: number, deviceRate: number, deviceChannels: number, resampler: Resampler) {
     this.host = host;
     this.device = device;
     this.frameMs = frameMs;
@@ -88,7 +90,7 @@ class MicrophoneImpl implements Microphone {
     this.lastData = performance.now();
     this.lastEmit = this.lastData;
     // Stall guard: while the device delivers nothing, silence keeps the stream at real time.
-    this.timer = setInterval(() => this.checkStall(), this.frameMs);
+    this.timer = setInterval(() => this.checkStall(), STALL_CHECK_MS);
   }
 
   private checkStall(): void {
@@ -99,26 +101,21 @@ class MicrophoneImpl implements Microphone {
     }
     while (now - this.lastEmit >= 3 * this.frameMs) {
       this.lastEmit += this.frameMs;
-      this.onFrame?.({ pcm: Buffer.alloc(bytesForMs(this.frameMs, RATE)), at: now });
+      this.onFrame?.({ pcm: silence(this.frameMs, RATE), at: now });
     }
   }
 
-  onHostMessage(message: FromHost): void {
-    if (message.ev === 'error') {
-      this.lost(message.message);
-      return;
-    }
-    if (message.ev !== 'data' || this.closed) return;
+  onRecord(record: Record): void {
+    if (record.kind !== Kind.data || this.closed) return;
     const now = performance.now();
     this.lastData = now;
     if (!this.onFrame) return; // not started yet: drop, the session is not listening
-    let pcm = Buffer.from(message.pcm.buffer, message.pcm.byteOffset, message.pcm.byteLength);
-    if (pcm.byteOffset % 2 !== 0) pcm = Buffer.from(pcm); // Int16Array views need alignment
+    let pcm = record.payload;
     if (this.deviceChannels > 1) {
-      const mono = downmix(new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1), this.deviceChannels);
+      const mono = downmix(samplesOf(pcm), this.deviceChannels);
       pcm = Buffer.from(mono.buffer, mono.byteOffset, mono.byteLength);
     }
-    const at = hrtimeToPerf(message.hrtime);
+    const at = clockToPerf(record.time);
     for (const frame of this.framer.push(this.resampler.process(pcm))) {
       this.lastEmit = now;
       this.onFrame({ pcm: frame, at });
@@ -129,7 +126,7 @@ class MicrophoneImpl implements Microphone {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    this.host.kill();
+    void this.host.close();
     this.onError?.(
       new HydraError('audio-device', `the microphone stopped: ${why}`, { hint: 'check the input device (hydra-chat devices); --input <wav> works without one' }),
     );

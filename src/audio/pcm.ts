@@ -10,7 +10,8 @@ export function msForBytes(bytes: number, rate: number): number {
   return (bytes / 2 / rate) * 1000;
 }
 
-export function silence(ms: number, rate: number): Buffer {
+/** `ms` of PCM16 mono silence at `rate` (16 kHz unless given): a fresh, writable buffer. */
+export function silence(ms: number, rate = 16000): Buffer {
   return Buffer.alloc(bytesForMs(ms, rate));
 }
 
@@ -42,8 +43,10 @@ export function levelDbfs(pcm: Buffer): number {
 }
 
 /** Cuts a byte stream into fixed frames, keeping the remainder for the next push. */
+const EMPTY = Buffer.alloc(0);
+
 export class Framer {
-  private pending = Buffer.alloc(0);
+  private pending = EMPTY;
   private readonly frameBytes: number;
 
   constructor(frameBytes: number) {
@@ -58,13 +61,13 @@ export class Framer {
       frames.push(data.subarray(offset, offset + this.frameBytes));
       offset += this.frameBytes;
     }
-    this.pending = Buffer.from(data.subarray(offset));
+    this.pending = offset === data.length ? EMPTY : Buffer.from(data.subarray(offset));
     return frames;
   }
 
   rest(): Buffer {
     const rest = this.pending;
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     return rest;
   }
 }

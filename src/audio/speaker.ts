@@ -1,19 +1,31 @@
 /**
- * The speaker: model audio out through PortAudio, with barge-in that stops it within a chunk.
- * Our queue lives in the audio host, which hands PortAudio one 20 ms chunk at a time (silence when
- * the queue is empty, so the device never underflows); flush() clears it and bumps an epoch so
- * that acks of audio already in flight are ignored. Here we mirror what was sent, to know what was
- * really played (acks), when the queue runs dry, and to tap the played audio for recording.
+ * The speaker: model audio out through PortAudio, with barge-in that stops it within one period.
+ * The queue lives in the audio host (./host/output.ts), which keeps at most one 20 ms period ahead of
+ * PortAudio's callback (silence when there is nothing to play, so the device never underflows);
+ * flush() clears it and bumps an epoch so that acks of audio already in flight are ignored. Here we
+ * mirror what was sent, to know what was really played (acks), when the queue runs dry, and to tap the
+ * played audio for recording. The queue is capped (MAX_QUEUE_MS): audio beyond it is dropped, newest
+ * first, with one warning per reply — a server sending faster than real time cannot grow memory.
  */
 import { HydraError } from '../errors.js';
-import { hrtimeToPerf, type AudioHost } from './host/client.js';
-import { isFormatProblem, openHostStream } from './host/open.js';
-import type { DeviceInfo, FromHost } from './host/protocol.js';
-import { msForBytes } from './pcm.js';
+import { ByteQueue } from './byte-queue.js';
+import { isFormatProblem, openHostStream, type HostStream } from './host/open.js';
+import type { DeviceInfo } from './host/protocol.js';
+import { clockToPerf, encodeRecord, Kind, type Record } from './host/wire.js';
+import { bytesForMs, msForBytes } from './pcm.js';
 import { createResampler, type Resampler } from './resample.js';
-import type { AudioSink } from './types.js';
+import type { AudioSink, FlushReport } from './types.js';
 
+/** PortAudio's callback period: the unit of everything ahead of the device. */
 export const CHUNK_MS = 20;
+/** At most this much audio waits to be played (issue 13); the rest of a faster-than-real-time burst is dropped. */
+export const MAX_QUEUE_MS = 120_000;
+/**
+ * PortAudio's own output buffer when naudiodon does not say (it truncates latencies to whole seconds):
+ * PortAudio's ALSA host API opens our stream with 2 periods (Pa_GetStreamInfo: 40 ms for 960 frames at
+ * 48 kHz, verified on the virtual device). The sound server may add more; the echo test can measure it.
+ */
+export const OUTPUT_LATENCY_ESTIMATE_MS = 2 * CHUNK_MS;
 /** No ack for this long while open: the device or the sound server is gone. */
 const WATCHDOG_MS = 500;
 
@@ -21,30 +33,39 @@ export type Speaker = AudioSink & {
   readonly device: DeviceInfo;
   /** The rate the device runs at (the session's, unless the device refused it and we resample). */
   readonly deviceRate: number;
-  /** Audio handed to PortAudio after the last flush() began (ms): the barge-in residue, ≤ one chunk. */
+  /** Reply audio PortAudio still took after the last flush() (ms): the barge-in residue, ≤ one period. */
   residueAfterFlushMs(): number;
+  lastFlush(): FlushReport | undefined;
 };
 
-export async function openSpeaker(device: DeviceInfo, sampleRate: number, options: { onWarning?: (line: string) => void } = {}): Promise<Speaker> {
+export type SpeakerOptions = {
+  onWarning?: (line: string) => void;
+  /** The device's output latency if measured (e.g. by the echo test); else OUTPUT_LATENCY_ESTIMATE_MS. */
+  outputLatencyMs?: number;
+  /** Queue cap (ms of audio); MAX_QUEUE_MS unless given. */
+  maxQueueMs?: number;
+};
+
+export async function openSpeaker(device: DeviceInfo, sampleRate: number, options: SpeakerOptions = {}): Promise<Speaker> {
   let speaker: SpeakerImpl | null = null;
   const handlers = {
-    onMessage: (message: FromHost) => speaker?.onHostMessage(message),
-    onExit: (why: string) => speaker?.lost(why),
-    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    onRecord: (record: Record) => speaker?.onRecord(record),
+    onLost: (why: string) => speaker?.lost(why),
+    onWarning: options.onWarning,
   };
   const spec = (rate: number) => ({ direction: 'out' as const, deviceId: device.id, sampleRate: rate, channels: 1, chunkFrames: (rate * CHUNK_MS) / 1000 });
   const label = `output device ${device.id} "${device.name}"`;
   let deviceRate = sampleRate;
-  let host: AudioHost;
+  let stream: HostStream;
   try {
-    host = await openHostStream(spec(sampleRate), label, handlers);
+    stream = await openHostStream(spec(sampleRate), label, handlers);
   } catch (error) {
     if (!isFormatProblem(error) || device.defaultSampleRate === sampleRate) throw error;
     deviceRate = device.defaultSampleRate;
-    host = await openHostStream(spec(deviceRate), label, handlers);
+    stream = await openHostStream(spec(deviceRate), label, handlers);
   }
   const resampler = await createResampler(sampleRate, deviceRate);
-  speaker = new SpeakerImpl(host, device, sampleRate, deviceRate, resampler);
+  speaker = new SpeakerImpl(stream, device, sampleRate, deviceRate, resampler, options);
   return speaker;
 }
 
@@ -54,25 +75,34 @@ class SpeakerImpl implements Speaker {
   readonly device: DeviceInfo;
   onPlayed?: ((pcm: Buffer, at: number, sampleRate?: number) => void) | undefined;
   onError?: ((error: HydraError) => void) | undefined;
-  private readonly host: AudioHost;
+  onWarning?: ((message: string) => void) | undefined;
+  onFlushed?: ((report: FlushReport) => void) | undefined;
+  private readonly stream: HostStream;
   private readonly resampler: Resampler;
+  private readonly outputLatencyMs: number;
+  private readonly maxQueueBytes: number;
   /** Device-rate audio sent to the host and not yet acked, oldest first. */
-  private mirror: Buffer[] = [];
-  private mirrorBytes = 0;
+  private readonly mirror = new ByteQueue();
   private epoch = 0;
   private played = 0;
   private residue = 0;
+  private flushAt = 0;
+  private report: FlushReport | undefined;
+  /** Dropping audio over the cap since the queue last ran dry (one warning per episode). */
+  private dropping = false;
   private lastAck = performance.now();
   private closed = false;
   private readonly idleListeners = new Set<() => void>();
   private readonly watchdog: NodeJS.Timeout;
 
-  constructor(host: AudioHost, device: DeviceInfo, sampleRate: number, deviceRate: number, resampler: Resampler) {
-    this.host = host;
+  constructor(stream: HostStream, device: DeviceInfo, sampleRate: number, deviceRate: number, resampler: Resampler, options: SpeakerOptions) {
+    this.stream = stream;
     this.device = device;
     this.sampleRate = sampleRate;
     this.deviceRate = deviceRate;
     this.resampler = resampler;
+    this.outputLatencyMs = options.outputLatencyMs ?? OUTPUT_LATENCY_ESTIMATE_MS;
+    this.maxQueueBytes = bytesForMs(options.maxQueueMs ?? MAX_QUEUE_MS, deviceRate);
     this.watchdog = setInterval(() => {
       if (performance.now() - this.lastAck > WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
     }, 100);
@@ -81,25 +111,33 @@ class SpeakerImpl implements Speaker {
 
   write(pcm: Buffer): void {
     if (this.closed || pcm.length === 0) return;
-    const out = this.resampler.process(pcm);
+    let out = this.resampler.process(pcm);
+    const room = this.maxQueueBytes - this.mirror.length;
+    if (out.length > room) {
+      if (!this.dropping) {
+        this.dropping = true;
+        this.onWarning?.(`more than ${Math.round(msForBytes(this.maxQueueBytes, this.deviceRate) / 1000)} s of audio is waiting to play: the server sends faster than real time; dropping what does not fit`);
+      }
+      out = out.subarray(0, room - (room % 2));
+    }
     if (out.length === 0) return;
     this.mirror.push(out);
-    this.mirrorBytes += out.length;
-    this.host.send({ op: 'write', pcm: out, epoch: this.epoch });
+    this.stream.host.sendAudio(encodeRecord(Kind.write, this.stream.id, this.epoch, 0, 0, out));
   }
 
   flush(): number {
-    const dropped = this.mirrorBytes;
+    const dropped = this.mirror.clear();
     this.epoch += 1;
-    this.mirror = [];
-    this.mirrorBytes = 0;
     this.residue = 0;
-    this.host.send({ op: 'flush', epoch: this.epoch });
+    this.report = undefined;
+    this.dropping = false;
+    this.flushAt = performance.now();
+    this.stream.host.sendAudio(encodeRecord(Kind.flush, this.stream.id, this.epoch, 0, 0));
     return msForBytes(dropped, this.deviceRate);
   }
 
   idle(): boolean {
-    return this.mirrorBytes === 0;
+    return this.mirror.length === 0;
   }
 
   onIdle(listener: () => void): () => void {
@@ -119,49 +157,36 @@ class SpeakerImpl implements Speaker {
     return msForBytes(this.residue, this.deviceRate);
   }
 
-  onHostMessage(message: FromHost): void {
-    if (message.ev === 'error') {
-      this.lost(message.message);
+  lastFlush(): FlushReport | undefined {
+    return this.report;
+  }
+
+  onRecord(record: Record): void {
+    if (record.kind === Kind.flushed) {
+      if (record.a !== this.epoch) return; // a later flush supersedes it
+      this.residue = record.b;
+      this.report = { residueMs: record.time > 0 ? Math.max(0, clockToPerf(record.time) - this.flushAt) : 0, outputLatencyMs: this.outputLatencyMs };
+      this.onFlushed?.(this.report);
       return;
     }
-    if (message.ev !== 'ack') return;
+    if (record.kind !== Kind.ack) return;
     this.lastAck = performance.now();
-    if (message.epoch !== this.epoch) {
-      this.residue += message.audioBytes;
-      return;
-    }
-    if (message.audioBytes === 0) return;
-    const chunk = this.take(message.audioBytes);
+    if (record.a !== this.epoch || record.b === 0) return;
+    const chunk = this.mirror.take(record.b);
     this.played += chunk.length;
-    this.onPlayed?.(chunk, hrtimeToPerf(message.hrtime), this.deviceRate);
-    if (this.mirrorBytes === 0) for (const listener of [...this.idleListeners]) listener();
-  }
-
-  private take(bytes: number): Buffer {
-    const parts: Buffer[] = [];
-    let need = Math.min(bytes, this.mirrorBytes);
-    this.mirrorBytes -= need;
-    while (need > 0 && this.mirror.length > 0) {
-      const head = this.mirror[0]!;
-      if (head.length <= need) {
-        parts.push(head);
-        this.mirror.shift();
-        need -= head.length;
-      } else {
-        parts.push(head.subarray(0, need));
-        this.mirror[0] = head.subarray(need);
-        need = 0;
-      }
+    this.onPlayed?.(chunk, clockToPerf(record.time), this.deviceRate);
+    if (this.mirror.length === 0) {
+      this.dropping = false;
+      for (const listener of [...this.idleListeners]) listener();
     }
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  /** The device is gone: stop, kill the host (its quit() would hang), report once. */
+  /** The device is gone: stop, let the host go (killed if PortAudio hangs), report once. */
   lost(why: string): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
-    this.host.kill();
+    void this.stream.close();
     this.onError?.(
       new HydraError('audio-device', `the speaker stopped: ${why}`, { hint: 'check the output device (hydra-chat devices); --output <wav> works without one' }),
     );
@@ -171,8 +196,7 @@ class SpeakerImpl implements Speaker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
-    this.mirror = [];
-    this.mirrorBytes = 0;
-    await this.host.close();
+    this.mirror.clear();
+    await this.stream.close();
   }
 }

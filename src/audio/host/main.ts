@@ -1,21 +1,18 @@
 /**
- * The audio host: a child process that owns exactly one naudiodon stream (or lists devices once).
- * It exists because naudiodon prints banners on stdout, can block its process forever when the sound
- * server dies, and plays out its whole native queue on quit: in a child, its output is captured by
- * the parent, a hang is ended with SIGKILL, and the queue we keep here stays ≤ one chunk ahead.
+ * The audio host: one child process that owns every naudiodon stream of a hydra-chat process (the
+ * device list, the microphone, the speaker). It exists because naudiodon prints banners on stdout, can
+ * block its process forever when the sound server dies, and plays out its whole native queue on quit:
+ * in a child, its output is captured by the parent and a hang is ended with SIGKILL.
  *
- * Output: a loop writes one chunk at a time (maxQueue 1, so each write returns when PortAudio has
- * room), taking queued audio or silence, and acks each chunk. Flush empties the queue at once.
+ * Control (open/close/devices/errors) arrives on the IPC channel; audio travels as binary records on
+ * fd 3 (./wire.ts). Kept lean on purpose: no imports beyond Node and these few small modules.
  */
 import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
+import { OutputStream, type NativeStream } from './output.js';
 import type { DeviceInfo, DeviceList, FromHost, StreamSpec, ToHost } from './protocol.js';
+import { clockMs, encodeRecord, Kind, RecordReader } from './wire.js';
 
-type NativeStream = {
-  start(): void;
-  read(bytes: number): Promise<{ err?: unknown; finished?: boolean; buf?: Buffer }>;
-  write(chunk: Buffer): Promise<unknown>;
-  quit(mode: 'WAIT' | 'ABORT'): Promise<void>;
-};
 type Addon = {
   getDevices(): DeviceInfo[];
   getHostAPIs(): { defaultHostAPI: number; HostAPIs: { id: number; defaultInput: number; defaultOutput: number }[] };
@@ -28,7 +25,13 @@ const send = (message: FromHost): void => {
 
 // The parent going away (crash, SIGKILL) must take the host with it; exit() can block in a dead
 // PortAudio, a default-action SIGKILL cannot.
-process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+const die = (): void => void process.kill(process.pid, 'SIGKILL');
+process.on('disconnect', die);
+
+const audio = new Socket({ fd: 3, readable: true, writable: true });
+audio.on('error', die);
+audio.on('end', die);
+const emit = (record: Buffer): void => void audio.write(record);
 
 let addon: Addon;
 try {
@@ -44,11 +47,9 @@ try {
   await new Promise(() => undefined);
 }
 
-let stream: NativeStream | null = null;
-let running = false;
-let epoch = 0;
-let queue: Buffer[] = [];
-let chunkBytes = 0;
+type Stream = { close(): Promise<void> };
+const streams = new Map<number, Stream>();
+const outputs = new Map<number, OutputStream>();
 
 function listDevices(): DeviceList {
   const devices = addon.getDevices().map((d) => ({
@@ -65,8 +66,7 @@ function listDevices(): DeviceList {
   return { devices, defaultInput: known(api?.defaultInput), defaultOutput: known(api?.defaultOutput) };
 }
 
-function open(spec: StreamSpec): void {
-  chunkBytes = spec.chunkFrames * spec.channels * 2;
+function open(id: number, spec: StreamSpec): void {
   const options = {
     channelCount: spec.channels,
     sampleFormat: 16,
@@ -75,100 +75,74 @@ function open(spec: StreamSpec): void {
     closeOnError: false,
     framesPerBuffer: spec.chunkFrames,
   };
-  stream =
-    spec.direction === 'in'
-      ? addon.create({ inOptions: { ...options, highwaterMark: chunkBytes, maxQueue: 16 } })
-      : addon.create({ outOptions: { ...options, maxQueue: 1 } });
-  stream.start();
-  running = true;
-  send({ ev: 'opened' });
-  if (spec.direction === 'in') void readLoop(stream);
-  else void writeLoop(stream);
-}
-
-async function readLoop(input: NativeStream): Promise<void> {
-  while (running) {
-    const result = await input.read(chunkBytes);
-    if (!running) break;
-    if (result.err) {
-      send({ ev: 'error', message: `microphone: ${String(result.err)}` });
-      break;
-    }
-    if (result.finished || !result.buf) break;
-    send({ ev: 'data', pcm: result.buf, hrtime: process.hrtime.bigint() });
+  const fail = (message: string): void => {
+    streams.delete(id);
+    outputs.delete(id);
+    send({ ev: 'error', stream: id, message });
+  };
+  if (spec.direction === 'in') {
+    const bytes = spec.chunkFrames * spec.channels * 2;
+    const native = addon.create({ inOptions: { ...options, highwaterMark: bytes, maxQueue: 16 } });
+    native.start();
+    let running = true;
+    streams.set(id, {
+      close: async () => {
+        running = false;
+        await native.quit('WAIT');
+      },
+    });
+    void (async () => {
+      while (running) {
+        const result = await native.read(bytes);
+        if (!running) break;
+        if (result.err) return fail(`microphone: ${String(result.err)}`);
+        if (result.finished || !result.buf) break;
+        emit(encodeRecord(Kind.data, id, 0, 0, clockMs(), result.buf));
+      }
+    })();
+  } else {
+    const native = addon.create({ outOptions: { ...options, maxQueue: 1 } });
+    native.start();
+    const output = new OutputStream(native, id, spec.sampleRate, spec.chunkFrames, emit, fail);
+    streams.set(id, output);
+    outputs.set(id, output);
   }
+  send({ ev: 'opened', stream: id });
 }
 
-/** Takes one chunk of queued audio (padded with silence), or null when nothing is queued. */
-function takeChunk(): { chunk: Buffer; audioBytes: number } {
-  const chunk = Buffer.alloc(chunkBytes);
-  let filled = 0;
-  while (filled < chunkBytes && queue.length > 0) {
-    const head = queue[0]!;
-    const n = Math.min(head.length, chunkBytes - filled);
-    head.copy(chunk, filled, 0, n);
-    filled += n;
-    if (n === head.length) queue.shift();
-    else queue[0] = head.subarray(n);
-  }
-  return { chunk, audioBytes: filled };
+async function close(id: number): Promise<void> {
+  const stream = streams.get(id);
+  streams.delete(id);
+  outputs.delete(id);
+  await stream?.close();
+  send({ ev: 'closed', stream: id });
 }
 
-/** While only silence plays, an ack this often is enough for the parent's watchdog. */
-const SILENT_ACK_EVERY_NS = 100_000_000n;
-
-async function writeLoop(output: NativeStream): Promise<void> {
-  let lastAck = 0n;
-  while (running) {
-    const chunkEpoch = epoch;
-    const { chunk, audioBytes } = takeChunk();
-    // "Handed to PortAudio" is now; write() resolves once PortAudio has room for the next chunk.
-    const handed = process.hrtime.bigint();
-    const error = await output.write(chunk);
-    if (!running) break;
-    if (error) {
-      send({ ev: 'error', message: `speaker: ${String(error)}` });
-      break;
-    }
-    const now = process.hrtime.bigint();
-    if (audioBytes === 0 && now - lastAck < SILENT_ACK_EVERY_NS) continue;
-    lastAck = now;
-    send({ ev: 'ack', audioBytes, epoch: chunkEpoch, hrtime: handed });
-  }
-}
-
-async function close(): Promise<void> {
-  running = false;
-  queue = [];
-  // With at most one chunk in PortAudio's queue, WAIT returns within a chunk or two.
-  if (stream) await stream.quit('WAIT');
-  send({ ev: 'closed' });
-  process.disconnect?.();
-  process.exit(0);
-}
+const reader = new RecordReader((record) => {
+  const output = outputs.get(record.stream);
+  if (record.kind === Kind.write) output?.write(record.a, record.payload);
+  else if (record.kind === Kind.flush) output?.flush(record.a);
+});
+audio.on('data', (chunk: Buffer) => reader.push(chunk));
 
 process.on('message', (message: ToHost) => {
+  const stream = 'stream' in message ? message.stream : undefined;
   try {
     switch (message.op) {
       case 'devices':
         send({ ev: 'devices', list: listDevices() });
-        process.disconnect?.();
         break;
       case 'open':
-        open(message.spec);
-        break;
-      case 'write':
-        if (message.epoch === epoch) queue.push(Buffer.from(message.pcm.buffer, message.pcm.byteOffset, message.pcm.byteLength));
-        break;
-      case 'flush':
-        epoch = message.epoch;
-        queue = [];
+        open(message.stream, message.spec);
         break;
       case 'close':
-        void close();
+        void close(message.stream);
+        break;
+      case 'exit':
+        void Promise.all([...streams.keys()].map(close)).then(() => process.exit(0));
         break;
     }
   } catch (error) {
-    send({ ev: 'error', message: error instanceof Error ? error.message : String(error) });
+    send({ ev: 'error', ...(stream === undefined ? {} : { stream }), message: error instanceof Error ? error.message : String(error) });
   }
 });

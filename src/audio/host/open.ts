@@ -1,45 +1,48 @@
-/** Opens one stream in a fresh audio host; resolves once PortAudio has started it. */
+/** Opens one stream in the shared audio host; resolves once PortAudio has started it. */
 import { HydraError } from '../../errors.js';
 import { unavailable } from '../devices.js';
-import { startHost, type AudioHost } from './client.js';
-import type { FromHost, StreamSpec } from './protocol.js';
+import { acquireHost, type AudioHost, type StreamHandlers } from './client.js';
+import type { StreamSpec } from './protocol.js';
 
 const OPEN_TIMEOUT_MS = 5000;
 
-export type StreamHandlers = {
-  onMessage: (message: FromHost) => void;
-  onExit: (why: string) => void;
-  onWarning?: (line: string) => void;
+export type HostStream = {
+  readonly id: number;
+  readonly host: AudioHost;
+  /** Stops the stream (≤ ~1 s, by killing the host if PortAudio hangs) and lets the host go. */
+  close(): Promise<void>;
 };
 
-export function openHostStream(spec: StreamSpec, label: string, handlers: StreamHandlers): Promise<AudioHost> {
-  return new Promise<AudioHost>((resolvePromise, reject) => {
-    let opened = false;
-    const fail = (message: string): void => {
-      if (opened) return;
-      opened = true;
-      clearTimeout(timer);
+export async function openHostStream(spec: StreamSpec, label: string, handlers: StreamHandlers): Promise<HostStream> {
+  const host = acquireHost();
+  const { id, opened } = host.open(spec, handlers);
+  opened.catch(() => undefined); // a late failure after the timeout is already reported
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // A sound server that does not answer an open is hung: nothing else in this host will work either.
       host.kill();
-      reject(message.startsWith('cannot load naudiodon') ? unavailable(message) : new HydraError('audio-device', `cannot open ${label}: ${message}`));
-    };
-    const host = startHost({
-      onMessage: (message) => {
-        if (!opened) {
-          if (message.ev === 'opened') {
-            opened = true;
-            clearTimeout(timer);
-            resolvePromise(host);
-          } else if (message.ev === 'error') fail(message.message);
-          return;
-        }
-        handlers.onMessage(message);
-      },
-      onExit: (why) => (opened ? handlers.onExit(why) : fail(`${why}${host.output().length ? ` — ${host.output().at(-1)}` : ''}`)),
-      ...(handlers.onWarning ? { onWarning: handlers.onWarning } : {}),
-    });
-    const timer = setTimeout(() => fail('the sound system did not answer within 5 s'), OPEN_TIMEOUT_MS);
-    host.send({ op: 'open', spec });
+      reject(new Error('the sound system did not answer within 5 s'));
+    }, OPEN_TIMEOUT_MS);
   });
+  try {
+    await Promise.race([opened, timeout]);
+  } catch (error) {
+    host.release();
+    const message = error instanceof Error ? error.message : String(error);
+    throw message.startsWith('cannot load naudiodon') ? unavailable(message) : new HydraError('audio-device', `cannot open ${label}: ${message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    id,
+    host,
+    close() {
+      closing ??= host.closeStream(id).finally(() => host.release());
+      return closing;
+    },
+  };
 }
 
 /** PortAudio's words for "this device cannot do that rate/format": worth a retry at its own rate. */

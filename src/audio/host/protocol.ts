@@ -1,6 +1,7 @@
 /**
- * Messages between hydra-chat and its audio host (a child process that owns one naudiodon stream).
- * Sent over Node's IPC channel with `serialization: 'advanced'`, so Buffers travel as bytes.
+ * Control messages between hydra-chat and its audio host (one child process for every stream: the
+ * device list, the microphone and the speaker). They travel on Node's IPC channel as JSON; audio does
+ * not (see ./wire.ts). Streams are numbered by the parent.
  */
 
 /** What PortAudio reports about a device (naudiodon's getDevices()). */
@@ -20,28 +21,21 @@ export type StreamSpec = {
   deviceId: number;
   sampleRate: number;
   channels: number;
-  /** Samples per channel per chunk (one read or one write). */
+  /** Input: samples per channel per read. Output: samples per PortAudio callback (its period). */
   chunkFrames: number;
 };
 
 export type ToHost =
   | { op: 'devices' }
-  | { op: 'open'; spec: StreamSpec }
-  /** Output: queue device-rate PCM16 for this flush epoch. */
-  | { op: 'write'; pcm: Uint8Array; epoch: number }
-  /** Output: drop everything queued; later writes carry the new epoch. */
-  | { op: 'flush'; epoch: number }
-  | { op: 'close' };
+  | { op: 'open'; stream: number; spec: StreamSpec }
+  /** Stop one stream (the host stays for the others). */
+  | { op: 'close'; stream: number }
+  /** Stop everything and exit. */
+  | { op: 'exit' };
 
 export type FromHost =
   | { ev: 'devices'; list: DeviceList }
-  | { ev: 'opened' }
-  | { ev: 'error'; message: string }
-  /** Input: one chunk as read, stamped with process.hrtime.bigint() (the same monotonic clock in every process). */
-  | { ev: 'data'; pcm: Uint8Array; hrtime: bigint }
-  /**
-   * Output: one chunk accepted by PortAudio, `hrtime` when it was handed over; `audioBytes` of it were
-   * queued audio (the rest silence). Chunks of pure silence are acked at most every 100 ms.
-   */
-  | { ev: 'ack'; audioBytes: number; epoch: number; hrtime: bigint }
-  | { ev: 'closed' };
+  | { ev: 'opened'; stream: number }
+  | { ev: 'closed'; stream: number }
+  /** `stream` absent: the host as a whole (e.g. the addon cannot load). */
+  | { ev: 'error'; stream?: number; message: string };

@@ -1,0 +1,157 @@
+/**
+ * One output stream inside the audio host: feeds naudiodon's queue (maxQueue 1) so that PortAudio's
+ * callback (one period, 20 ms) always finds data, while keeping as little as possible ahead of it.
+ *
+ * - Playing: each period is written as two half-period chunks, back to back. The second write waits
+ *   until the callback takes the first, so at most one period (20 ms) of reply is ever ahead of the
+ *   callback: that bounds what still plays after a flush.
+ * - Idle: one period of silence, written just before the callback needs it (LEAD_MS), so a reply that
+ *   starts is handed to PortAudio at once instead of waiting behind silence written in advance.
+ * A write that waits for the callback resolves when the callback starts: that is the clock used to
+ * schedule idle writes and to say when the last reply sample entered PortAudio after a flush.
+ */
+import { ByteQueue } from '../byte-queue.js';
+import { clockMs, encodeRecord, Kind } from './wire.js';
+
+export type NativeStream = {
+  start(): void;
+  read(bytes: number): Promise<{ err?: unknown; finished?: boolean; buf?: Buffer }>;
+  write(chunk: Buffer): Promise<unknown>;
+  quit(mode: 'WAIT' | 'ABORT'): Promise<void>;
+};
+
+/** Idle: silence for the next period is written this long before the callback is due. */
+const LEAD_MS = 4;
+/** While only silence plays, an ack this often keeps the parent's watchdog fed. */
+const HEARTBEAT_MS = 200;
+
+/** A chunk handed to naudiodon and not yet seen taken by the callback. */
+type Held = { epoch: number; audioBytes: number; offset: number; size: number; issuedAt: number };
+
+export class OutputStream {
+  private readonly native: NativeStream;
+  private readonly id: number;
+  private readonly send: (record: Buffer) => void;
+  private readonly onError: (message: string) => void;
+  private readonly periodBytes: number;
+  private readonly firstHalf: number;
+  private readonly bytesPerMs: number;
+  private readonly periodMs: number;
+  private readonly scratch: Buffer;
+  private readonly zeros: Buffer;
+  private readonly queue = new ByteQueue();
+  private readonly held: Held[] = [];
+  private epoch = 0;
+  /** Bytes written into the current period (0 or the first half). */
+  private phase = 0;
+  private inFlight = false;
+  /** naudiodon's queue holds a chunk for the next callback: the next write waits for that callback. */
+  private queueHeld = false;
+  private nextCallbackAt = 0;
+  private lastBeat = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private pendingFlush: { epoch: number; residue: number; last: Held } | null = null;
+  private running = true;
+
+  constructor(native: NativeStream, id: number, sampleRate: number, periodFrames: number, send: (record: Buffer) => void, onError: (message: string) => void) {
+    this.native = native;
+    this.id = id;
+    this.send = send;
+    this.onError = onError;
+    this.periodBytes = periodFrames * 2;
+    this.firstHalf = Math.floor(periodFrames / 2) * 2;
+    this.bytesPerMs = (sampleRate * 2) / 1000;
+    this.periodMs = this.periodBytes / this.bytesPerMs;
+    this.scratch = Buffer.alloc(this.periodBytes);
+    this.zeros = Buffer.alloc(this.periodBytes);
+    this.pump();
+  }
+
+  write(epoch: number, pcm: Buffer): void {
+    if (epoch !== this.epoch || !this.running) return;
+    this.queue.push(pcm);
+    this.pump();
+  }
+
+  flush(epoch: number): void {
+    this.epoch = epoch;
+    this.queue.clear();
+    const old = this.held.filter((h) => h.audioBytes > 0);
+    const residue = old.reduce((sum, h) => sum + h.audioBytes, 0);
+    if (old.length === 0) this.send(encodeRecord(Kind.flushed, this.id, epoch, 0, 0));
+    else this.pendingFlush = { epoch, residue, last: old.at(-1)! };
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.queue.clear();
+    // At most one period is in naudiodon's queue: WAIT returns within a period or two.
+    await this.native.quit('WAIT');
+  }
+
+  private pump(): void {
+    if (!this.running || this.inFlight) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    let chunk: Buffer;
+    let audioBytes = 0;
+    if (this.queue.length > 0 || this.phase !== 0) {
+      const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
+      chunk = this.scratch.subarray(0, size);
+      audioBytes = this.queue.takeInto(chunk);
+      if (audioBytes < size) chunk.fill(0, audioBytes);
+    } else {
+      const wait = this.nextCallbackAt - LEAD_MS - clockMs();
+      if (this.queueHeld && wait > 0) {
+        this.timer = setTimeout(() => this.pump(), wait);
+        return;
+      }
+      chunk = this.zeros;
+    }
+    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, size: chunk.length, issuedAt: clockMs() };
+    const blocks = this.queueHeld;
+    this.held.push(item);
+    this.phase = (this.phase + chunk.length) % this.periodBytes;
+    this.inFlight = true;
+    this.native.write(chunk).then(
+      (error) => this.written(item, blocks, error),
+      (error: unknown) => this.written(item, blocks, error ?? 'write failed'),
+    );
+  }
+
+  private written(item: Held, blocked: boolean, error: unknown): void {
+    this.inFlight = false;
+    if (!this.running) return;
+    if (error) {
+      this.running = false;
+      this.onError(`speaker: ${String(error)}`);
+      return;
+    }
+    const now = clockMs();
+    const secondHalf = item.offset !== 0;
+    // A write that waited resolves as the callback takes the chunk before it; a second half is taken
+    // by the same callback right away. Either way the callback started now.
+    if (blocked || secondHalf) {
+      this.nextCallbackAt = now + this.periodMs;
+      const index = this.held.indexOf(item);
+      for (const taken of this.held.splice(0, secondHalf ? index + 1 : index)) this.taken(taken, now);
+    }
+    this.queueHeld = !secondHalf;
+    if (item.audioBytes > 0 || now - this.lastBeat >= HEARTBEAT_MS) {
+      this.lastBeat = now;
+      this.send(encodeRecord(Kind.ack, this.id, item.epoch, item.audioBytes, item.issuedAt));
+    }
+    this.pump();
+  }
+
+  /** A chunk entered PortAudio's buffer with the callback that started at `at`. */
+  private taken(item: Held, at: number): void {
+    const flush = this.pendingFlush;
+    if (flush && item === flush.last) {
+      this.pendingFlush = null;
+      const silentAt = at + (item.offset + item.audioBytes) / this.bytesPerMs;
+      this.send(encodeRecord(Kind.flushed, this.id, flush.epoch, flush.residue, silentAt));
+    }
+  }
+}
