@@ -224,7 +224,7 @@ describe('many calls at once', () => {
       const utterance = join(dir, 'many.wav');
       writeWav16k(utterance, Buffer.concat([silence(200), tone(600), silence(200)]));
       const args = ['--json', '--url', sim.url, '--tools', file, '--input', utterance, '--output', join(dir, 'many-out.wav'), '--trailing-silence', '600000'];
-      const run = await cli(args, { SMALLEST_API_KEY: 'sk-bounds-test' }, 30_000, /"type":"response\.create"[^\n]*\n(?:.*\n)*.*"event":"turn"/);
+      const run = await cli(args, { SMALLEST_API_KEY: 'sk-bounds-test' }, 30_000, /"type":"response\.create"[\s\S]*"event":"turn"/);
       const outputs = run.stdout.split('\n').filter((line) => line.includes('"dir":"out"') && line.includes('"function_call_output"'));
       expect(outputs).toHaveLength(12);
       expect(run.stderr).not.toMatch(/MaxListenersExceededWarning|TimeoutOverflowWarning/);
