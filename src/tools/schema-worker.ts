@@ -4,7 +4,9 @@
  * '!') costs the call its timeout, not the CLI its main thread: signals, the UI and the other calls
  * go on. One worker serves every call in turn; when a call gives up (its timeout, a quit) while
  * checks are in flight, the worker is terminated (which stops a running regex) and the other
- * checks are sent again to a fresh one.
+ * checks are sent again to a fresh one. The worker starts when a schema that needs it is compiled
+ * (and again right after a restart), so a call does not spend its timeout waiting for it; idle, it
+ * does not keep the process alive.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -73,6 +75,11 @@ export class OffThreadChecker {
     });
   }
 
+  /** Starts the worker ahead of the first check, so that check does not pay for its start-up. */
+  warm(): void {
+    if (this.jobs.size === 0) this.ensureWorker().unref();
+  }
+
   private post(job: Job): void {
     const worker = this.ensureWorker();
     worker.ref();
@@ -107,5 +114,6 @@ export class OffThreadChecker {
     this.worker = null;
     void worker?.terminate();
     for (const job of this.jobs.values()) this.post(job);
+    this.warm();
   }
 }

@@ -56,6 +56,7 @@ export function compileArguments(parameters: Record<string, unknown> | ZodType |
         validate(args) ? { ok: true, value: args } : { ok: false, problem: ajv.errorsText(validate.errors, { dataVar: 'arguments' }) };
   if (!mayBeSlow(jsonSchema)) return async (args) => checkHere(args);
   const text = JSON.stringify(jsonSchema);
+  offThread.warm();
   return async (args, signal) => {
     const result = await offThread.check(text, args, signal);
     // zod's own check follows (its messages, defaults, transforms): the same expressions, now known to be quick.
