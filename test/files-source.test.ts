@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +189,26 @@ describe('file source on files and FIFOs', () => {
     stopped = true;
     await opened.close();
     writer.destroy();
+  });
+
+  it('a 1 GB WAV (sparse) is streamed: its duration is known at once and memory does not grow with it', async () => {
+    const path = join(dir, 'huge.wav');
+    const size = 1024 ** 3;
+    writeFileSync(path, wavHeader(16000, 1, size - 44));
+    truncateSync(path, size);
+    const before = process.memoryUsage().arrayBuffers;
+    const source = await createFileSource(path, { frameMs: FRAME_MS, speed: 50 });
+    expect(source.durationMs).toBeCloseTo(((size - 44) / 32000) * 1000, 0);
+    const run = collect(source);
+    await run.until(500);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    await source.close();
+  });
+
+  it('/dev/zero is refused at once (no RIFF header), nothing buffered', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(createFileSource('/dev/zero', { frameMs: FRAME_MS })).rejects.toThrow(/\/dev\/zero is not a usable WAV file: no RIFF\/WAVE header/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
   });
 
   it('a FIFO carrying a WAV (durationMs null) plays the same audio as the file', async () => {
