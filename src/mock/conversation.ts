@@ -193,15 +193,15 @@ export class Conversation {
   private responseEnded(response: ActiveResponse, end: frames.ResponseEnd): void {
     if (this.queuedCreate) {
       this.queuedCreate = false;
-      // barge-in: the user's new turn supersedes the queued request (and the tool turn it answered)
-      if (end.status === 'cancelled' && end.reason === 'interrupted') {
-        if (this.pending?.responseId === response.id) this.clearPending();
-      } else {
+      // after a barge-in the user's new turn gets the answer: the queued request is dropped
+      if (end.status !== 'cancelled' || end.reason !== 'interrupted') {
         this.responseCreate();
         return;
       }
     }
-    if (this.pending?.responseId === response.id && !this.pending.timer) this.awaitToolOutputs(this.pending);
+    if (this.pending?.responseId !== response.id) return;
+    if (end.status === 'cancelled') this.clearPending(); // a cancelled tool turn is abandoned silently
+    else if (!this.pending.timer) this.awaitToolOutputs(this.pending);
   }
 
   /** §5.5, §10.18: outputs + response.create must arrive within toolTimeoutMs, else the turn is abandoned. */
