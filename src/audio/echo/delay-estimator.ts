@@ -1,0 +1,168 @@
+/**
+ * Bulk echo-path delay by GCC-PHAT: the mic and the timestamp-aligned reference, both decimated to
+ * 4 kHz, are cross-correlated over 512 ms windows every 128 ms against the reference up to
+ * `maxDelayMs` earlier; the cross-spectra are averaged over windows where both ends are active, then
+ * phase-normalised (PHAT), so the peak is sharp whatever the speech's spectrum. A peak is accepted
+ * only when it stands out (normalised height and ratio to the best peak elsewhere); a new delay
+ * replaces the current one when two estimates in a row agree or one is strong, so a weak window moves nothing.
+ */
+import { RealFft } from './fft.js';
+
+const DECIMATE = 4;
+const RATE = 16000 / DECIMATE;
+const WINDOW = 2048; // 512 ms at 4 kHz
+const HOP = 512; // 128 ms
+/** Minimum mean square (16-bit scale) of a decimated window to count as active. */
+const ACTIVE = 100 * 100;
+const MIN_PEAK = 0.06;
+const MIN_RATIO = 1.6;
+/** A peak this high is trusted at once (a jump of the path must not wait for a second window). */
+const STRONG = 0.5;
+/** Two estimates within this many ms agree. */
+const AGREE_MS = 1;
+
+export class DelayEstimator {
+  private readonly maxLag: number;
+  private readonly fft: RealFft;
+  private readonly span: number;
+  /** Decimated mic and reference histories (ring-free: shifted by HOP after each estimate). */
+  private readonly mic: Float64Array;
+  private readonly ref: Float64Array;
+  private filled = 0;
+  private micAcc = 0;
+  private refAcc = 0;
+  private accCount = 0;
+  private readonly gr: Float64Array;
+  private readonly gi: Float64Array;
+  private readonly ar: Float64Array;
+  private readonly ai: Float64Array;
+  private readonly br: Float64Array;
+  private readonly bi: Float64Array;
+  private readonly buf: Float64Array;
+  private readonly corr: Float64Array;
+  private windows = 0;
+  private candidate: number | null = null;
+  /** Current delay (ms) and its last peak quality. */
+  delayMs: number | null = null;
+  quality = 0;
+
+  constructor(maxDelayMs: number) {
+    this.maxLag = Math.ceil((maxDelayMs * RATE) / 1000);
+    this.span = WINDOW + this.maxLag;
+    const size = 1 << Math.ceil(Math.log2(this.span + 1));
+    this.fft = new RealFft(size);
+    this.mic = new Float64Array(this.span);
+    this.ref = new Float64Array(this.span);
+    const b = this.fft.bins;
+    this.gr = new Float64Array(b);
+    this.gi = new Float64Array(b);
+    this.ar = new Float64Array(b);
+    this.ai = new Float64Array(b);
+    this.br = new Float64Array(b);
+    this.bi = new Float64Array(b);
+    this.buf = new Float64Array(size);
+    this.corr = new Float64Array(size);
+  }
+
+  reset(): void {
+    this.mic.fill(0);
+    this.ref.fill(0);
+    this.gr.fill(0);
+    this.gi.fill(0);
+    this.filled = this.micAcc = this.refAcc = this.accCount = this.windows = 0;
+    this.candidate = null;
+    this.delayMs = null;
+    this.quality = 0;
+  }
+
+  /** Mic and reference samples at the same timeline positions (16 kHz). Returns true when the delay changed. */
+  push(mic: ArrayLike<number>, ref: ArrayLike<number>): boolean {
+    let changed = false;
+    for (let i = 0; i < mic.length; i += 1) {
+      this.micAcc += mic[i]!;
+      this.refAcc += ref[i]!;
+      this.accCount += 1;
+      if (this.accCount < DECIMATE) continue;
+      this.mic[this.filled] = this.micAcc / DECIMATE;
+      this.ref[this.filled] = this.refAcc / DECIMATE;
+      this.micAcc = this.refAcc = this.accCount = 0;
+      this.filled += 1;
+      if (this.filled === this.span) {
+        changed = this.estimate() || changed;
+        this.mic.copyWithin(0, HOP);
+        this.ref.copyWithin(0, HOP);
+        this.filled -= HOP;
+      }
+    }
+    return changed;
+  }
+
+  private estimate(): boolean {
+    const { span, maxLag, buf } = this;
+    // The mic window is the last WINDOW samples; the reference span covers it and maxLag before.
+    let micPower = 0;
+    let refPower = 0;
+    for (let i = span - WINDOW; i < span; i += 1) micPower += this.mic[i]! * this.mic[i]!;
+    for (let i = 0; i < span; i += 1) refPower += this.ref[i]! * this.ref[i]!;
+    if (micPower / WINDOW < ACTIVE || refPower / span < ACTIVE) return false;
+    buf.fill(0);
+    buf.set(this.mic.subarray(span - WINDOW));
+    this.fft.forward(buf, this.ar, this.ai);
+    buf.fill(0);
+    buf.set(this.ref);
+    this.fft.forward(buf, this.br, this.bi);
+    const smooth = this.windows === 0 ? 1 : 0.5;
+    this.windows += 1;
+    for (let k = 0; k < this.fft.bins; k += 1) {
+      // conj(MIC)·REF, normalised per window so loud windows do not dominate.
+      const cr = this.ar[k]! * this.br[k]! + this.ai[k]! * this.bi[k]!;
+      const ci = this.ar[k]! * this.bi[k]! - this.ai[k]! * this.br[k]!;
+      const mag = Math.hypot(cr, ci) + 1e-12;
+      this.gr[k] = (1 - smooth) * this.gr[k]! + (smooth * cr) / mag;
+      this.gi[k] = (1 - smooth) * this.gi[k]! + (smooth * ci) / mag;
+    }
+    // PHAT of the average, then back to lags: corr[m] = Σ mic[n]·ref[n + m], delay = maxLag − m.
+    for (let k = 0; k < this.fft.bins; k += 1) {
+      const mag = Math.hypot(this.gr[k]!, this.gi[k]!) + 1e-12;
+      this.ar[k] = this.gr[k]! / mag;
+      this.ai[k] = this.gi[k]! / mag;
+    }
+    this.fft.inverse(this.ar, this.ai, this.corr);
+    let best = 0;
+    let bestM = -1;
+    for (let m = 0; m <= maxLag; m += 1) {
+      if (this.corr[m]! > best) {
+        best = this.corr[m]!;
+        bestM = m;
+      }
+    }
+    if (bestM < 0) return false;
+    let second = 0;
+    const guard = Math.round(RATE * 0.004);
+    for (let m = 0; m <= maxLag; m += 1) if (Math.abs(m - bestM) > guard && this.corr[m]! > second) second = this.corr[m]!;
+    const peak = best / this.fft.bins;
+    this.quality = peak;
+    if (peak < MIN_PEAK || best < MIN_RATIO * second) return false;
+    // Parabolic interpolation around the peak for sub-sample precision.
+    let frac = 0;
+    if (bestM > 0 && bestM < maxLag) {
+      const a = this.corr[bestM - 1]!;
+      const c = this.corr[bestM + 1]!;
+      const den = a - 2 * best + c;
+      if (den < 0) frac = (0.5 * (a - c)) / den;
+    }
+    const delayMs = ((maxLag - (bestM + frac)) * 1000) / RATE;
+    const agrees = (a: number | null): boolean => a !== null && Math.abs(a - delayMs) <= AGREE_MS;
+    if (agrees(this.delayMs)) {
+      this.candidate = null;
+      return false;
+    }
+    if (agrees(this.candidate) || peak > STRONG) {
+      this.delayMs = delayMs;
+      this.candidate = null;
+      return true;
+    }
+    this.candidate = delayMs;
+    return false;
+  }
+}
