@@ -11,10 +11,10 @@
  * by N/2F to match). The caller aligns the reference (bulk delay) before it gets here.
  */
 import { RealFft } from './fft.js';
+import { LearningRate } from './learning-rate.js';
 
 const PREEMPH = 0.9;
 const NOTCH_RADIUS = 0.982;
-const MIN_LEAK = 0.005;
 const VAR1_SMOOTH = 0.36;
 const VAR2_SMOOTH = 0.7225;
 const VAR1_UPDATE = 0.5;
@@ -60,25 +60,17 @@ export class Mdf {
   private readonly yBg: Float64Array;
   private readonly eBg: Float64Array;
   private readonly window: Float64Array;
-  private readonly power: Float64Array;
-  private readonly power1: Float64Array;
   private readonly rf: Float64Array;
   private readonly yf: Float64Array;
-  private readonly eh: Float64Array;
-  private readonly yh: Float64Array;
   private readonly prop: Float64Array;
+  private readonly rate: LearningRate;
   private notch0 = 0;
   private notch1 = 0;
   private memD = 0;
   private memE = 0;
   private cancelCount = 0;
-  private sumAdapt = 0;
-  private adapted = false;
   private saturated = 0;
   private screwedUp = 0;
-  private pey = 1;
-  private pyy = 1;
-  private leak = 0;
   private davg1 = 0;
   private davg2 = 0;
   private dvar1 = 0;
@@ -114,27 +106,21 @@ export class Mdf {
     this.eBg = new Float64Array(frame);
     this.window = new Float64Array(2 * frame);
     for (let i = 0; i < 2 * frame; i += 1) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (2 * frame));
-    this.power = new Float64Array(b);
-    this.power1 = new Float64Array(b);
     this.rf = new Float64Array(b);
     this.yf = new Float64Array(b);
-    this.eh = new Float64Array(b);
-    this.yh = new Float64Array(b);
     this.prop = new Float64Array(m);
+    this.rate = new LearningRate(b, frame, m);
     this.accR = new Float64Array(b);
     this.accI = new Float64Array(b);
     this.reset();
   }
 
   reset(): void {
-    for (const a of [this.xr, this.xi, this.wr, this.wi, this.fr, this.fi, this.x, this.power1, this.eh, this.yh, this.er, this.ei]) a.fill(0);
-    this.power.fill(1);
+    for (const a of [this.xr, this.xi, this.wr, this.wi, this.fr, this.fi, this.x, this.er, this.ei]) a.fill(0);
+    this.rate.reset();
     this.prop.fill(0.8 / this.partitions);
     this.notch0 = this.notch1 = this.memD = this.memE = 0;
-    this.cancelCount = this.sumAdapt = this.saturated = this.screwedUp = 0;
-    this.adapted = false;
-    this.pey = this.pyy = 1;
-    this.leak = 0;
+    this.cancelCount = this.saturated = this.screwedUp = 0;
     this.davg1 = this.davg2 = this.dvar1 = this.dvar2 = 0;
     this.haveError = false;
   }
@@ -207,7 +193,7 @@ export class Mdf {
         const xo = slot(j + 1);
         const wo = j * B;
         for (let k = 0; k < B; k += 1) {
-          const w = p * this.power1[k]!;
+          const w = p * this.rate.step[k]!;
           const xr = this.xr[xo + k]!;
           const xi = this.xi[xo + k]!;
           const er = this.er[k]!;
@@ -250,7 +236,7 @@ export class Mdf {
     for (let i = 0; i < F; i += 1) syyFg += this.yFg[i]! * this.yFg[i]!;
 
     this.adapt(sff, see, sxx, sdd);
-    return { sdd, sff, syy: syyFg, sxx, leak: this.leak, adapted: this.adapted };
+    return { sdd, sff, syy: syyFg, sxx, leak: this.rate.leak, adapted: this.rate.adapted };
   }
 
   private readonly accR: Float64Array;
@@ -372,57 +358,6 @@ export class Mdf {
       this.reset();
       return;
     }
-    const see = Math.max(seeIn, (nSpeex * 100) / 64);
-    const ss = 0.35 / M;
-    for (let k = 0; k < B; k += 1) {
-      const xr = this.xr[((this.head % (M + 1)) * B) + k]!;
-      const xi = this.xi[((this.head % (M + 1)) * B) + k]!;
-      this.power[k] = (1 - ss) * this.power[k]! + 1 + ss * (xr * xr + xi * xi);
-    }
-    // Leak: regress the error's spectral changes on the echo estimate's.
-    const specAverage = F / 16000;
-    let pey = 0;
-    let pyy = 0;
-    for (let k = 0; k < B; k += 1) {
-      const eh = this.rf[k]! - this.eh[k]!;
-      const yh = this.yf[k]! - this.yh[k]!;
-      pey += eh * yh;
-      pyy += yh * yh;
-      this.eh[k] = (1 - specAverage) * this.eh[k]! + specAverage * this.rf[k]!;
-      this.yh[k] = (1 - specAverage) * this.yh[k]! + specAverage * this.yf[k]!;
-    }
-    pyy = Math.sqrt(pyy);
-    pey = pyy > 0 ? pey / pyy : 0;
-    const beta0 = (2 * F) / 16000;
-    const betaMax = (0.5 * F) / 16000;
-    const alpha = Math.min(beta0 * syy, betaMax * see) / see;
-    this.pey = (1 - alpha) * this.pey + alpha * pey;
-    this.pyy = (1 - alpha) * this.pyy + alpha * pyy;
-    if (this.pyy < 1) this.pyy = 1;
-    if (this.pey < MIN_LEAK * this.pyy) this.pey = MIN_LEAK * this.pyy;
-    if (this.pey > this.pyy) this.pey = this.pyy;
-    this.leak = this.pey / this.pyy;
-    if (this.leak > 0.5) this.leak = 1;
-    let rer = (0.0001 * sxx + 3 * this.leak * syy) / see;
-    if (rer < (sey * sey) / (1 + see * syy)) rer = (sey * sey) / (1 + see * syy);
-    if (rer > 0.5) rer = 0.5;
-    if (!this.adapted && this.sumAdapt > M && this.leak * syy > 0.03 * syy) this.adapted = true;
-    if (this.adapted) {
-      for (let k = 0; k < B; k += 1) {
-        let r = this.leak * this.yf[k]!;
-        const e = this.rf[k]! + 1;
-        if (r > 0.5 * e) r = 0.5 * e;
-        r = 0.7 * r + 0.3 * rer * e;
-        this.power1[k] = r / (e * (this.power[k]! + 10));
-      }
-    } else {
-      let rate = 0;
-      if (sxx > (nSpeex * 1000) / 64) {
-        const t = Math.min(0.25 * sxx, 0.25 * see);
-        rate = t / see;
-      }
-      for (let k = 0; k < B; k += 1) this.power1[k] = rate / (this.power[k]! + 10);
-      this.sumAdapt += rate;
-    }
+    this.rate.update(this.rf, this.yf, this.xr, this.xi, (this.head % (M + 1)) * B, { sxx, see: seeIn, syy, sey });
   }
 }
