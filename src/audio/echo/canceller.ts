@@ -75,6 +75,7 @@ class Canceller implements EchoCanceller {
   private micPower = 0;
   private outPower = 0;
   private erle = 0;
+  private quietBlocks = 0;
 
   private readonly suppress: boolean;
 
@@ -137,15 +138,26 @@ class Canceller implements EchoCanceller {
     const start = this.blockStart!;
     const { timeline, far, refRaw, out, pending } = this;
     for (let i = 0; i < BLOCK; i += 1) refRaw[i] = timeline.at(start + i);
-    if (this.estimator.push(pending, refRaw)) this.realign(start);
+    if (this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB)) this.realign(start);
     let micEnergy = 0;
     let outEnergy = 0;
     let farActive = false;
+    let farEnergy = 0;
+    if (this.shift !== null) {
+      const base = start - this.shift;
+      for (let i = 0; i < BLOCK; i += 1) {
+        far[i] = timeline.emphasised(base + i);
+        farEnergy += far[i]! * far[i]!;
+      }
+    }
+    // Nothing played for longer than the filter reaches back: no echo possible, skip the filter
+    // (its history is all zeros by then; half of a conversation costs nothing).
+    this.quietBlocks = farEnergy === 0 ? this.quietBlocks + 1 : 0;
     if (this.shift === null) {
       out.set(pending);
+    } else if (this.quietBlocks > this.mdf.partitions + 2) {
+      this.mdf.bypass(pending, out);
     } else {
-      const base = start - this.shift;
-      for (let i = 0; i < BLOCK; i += 1) far[i] = timeline.emphasised(base + i);
       const r = this.mdf.process(pending, far, out);
       if (this.suppress) this.suppressor.apply(out, r.sff, r.syy, r.leak, r.sdd);
       farActive = r.syy > FAR_ACTIVE;
@@ -195,7 +207,7 @@ class Canceller implements EchoCanceller {
     this.blockStart = null;
     this.pendingLen = 0;
     this.shift = null;
-    this.micPower = this.outPower = this.erle = 0;
+    this.micPower = this.outPower = this.erle = this.quietBlocks = 0;
     this.initOutput();
   }
 }

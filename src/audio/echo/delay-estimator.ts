@@ -41,6 +41,7 @@ export class DelayEstimator {
   private readonly buf: Float64Array;
   private readonly corr: Float64Array;
   private windows = 0;
+  private hops = 0;
   private candidate: number | null = null;
   /** Current delay (ms) and its last peak quality. */
   delayMs: number | null = null;
@@ -75,8 +76,11 @@ export class DelayEstimator {
     this.quality = 0;
   }
 
-  /** Mic and reference samples at the same timeline positions (16 kHz). Returns true when the delay changed. */
-  push(mic: ArrayLike<number>, ref: ArrayLike<number>): boolean {
+  /**
+   * Mic and reference samples at the same timeline positions (16 kHz). Returns true when the delay
+   * changed. `relaxed`: the canceller is doing well, so one window in 4 is enough (CPU).
+   */
+  push(mic: ArrayLike<number>, ref: ArrayLike<number>, relaxed = false): boolean {
     let changed = false;
     for (let i = 0; i < mic.length; i += 1) {
       this.micAcc += mic[i]!;
@@ -88,7 +92,8 @@ export class DelayEstimator {
       this.micAcc = this.refAcc = this.accCount = 0;
       this.filled += 1;
       if (this.filled === this.span) {
-        changed = this.estimate() || changed;
+        this.hops += 1;
+        if (!relaxed || this.hops % 4 === 0) changed = this.estimate() || changed;
         this.mic.copyWithin(0, HOP);
         this.ref.copyWithin(0, HOP);
         this.filled -= HOP;
@@ -117,13 +122,13 @@ export class DelayEstimator {
       // conj(MIC)·REF, normalised per window so loud windows do not dominate.
       const cr = this.ar[k]! * this.br[k]! + this.ai[k]! * this.bi[k]!;
       const ci = this.ar[k]! * this.bi[k]! - this.ai[k]! * this.br[k]!;
-      const mag = Math.hypot(cr, ci) + 1e-12;
+      const mag = Math.sqrt(cr * cr + ci * ci) + 1e-12;
       this.gr[k] = (1 - smooth) * this.gr[k]! + (smooth * cr) / mag;
       this.gi[k] = (1 - smooth) * this.gi[k]! + (smooth * ci) / mag;
     }
     // PHAT of the average, then back to lags: corr[m] = Σ mic[n]·ref[n + m], delay = maxLag − m.
     for (let k = 0; k < this.fft.bins; k += 1) {
-      const mag = Math.hypot(this.gr[k]!, this.gi[k]!) + 1e-12;
+      const mag = Math.sqrt(this.gr[k]! * this.gr[k]! + this.gi[k]! * this.gi[k]!) + 1e-12;
       this.ar[k] = this.gr[k]! / mag;
       this.ai[k] = this.gi[k]! / mag;
     }

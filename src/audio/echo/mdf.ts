@@ -143,6 +143,22 @@ export class Mdf {
     this.haveError = false;
   }
 
+  /** No far end for a while: only the mic's DC notch (its state kept continuous), no filtering. */
+  bypass(mic: ArrayLike<number>, out: Float64Array): void {
+    const den2 = NOTCH_RADIUS * NOTCH_RADIUS + 0.7 * (1 - NOTCH_RADIUS) * (1 - NOTCH_RADIUS);
+    for (let i = 0; i < this.frame; i += 1) {
+      const vin = mic[i]!;
+      const vout = this.notch0 + vin;
+      this.notch0 = this.notch1 + 2 * (-vin + NOTCH_RADIUS * vout);
+      this.notch1 = vin - den2 * vout;
+      const notched = NOTCH_RADIUS * vout;
+      const v = notched - PREEMPH * this.memD + PREEMPH * this.memE;
+      this.memD = notched;
+      this.memE = v;
+      out[i] = v;
+    }
+  }
+
   /**
    * One block: `mic` (F raw samples), `far` (the F aligned, pre-emphasised reference samples).
    * Writes the echo-cancelled block to `out`; returns the block's statistics.
@@ -188,19 +204,21 @@ export class Mdf {
     // Proportional step per partition, then the gradient step with the previous block's error.
     this.adjustProp();
     if (this.saturated === 0 && this.haveError) {
+      const { wr, wi, xr, xi, er, ei, prop, stepScale } = this;
+      const step = this.rate.step;
       for (let j = M - 1; j >= 0; j -= 1) {
-        const p = this.prop[j]! * this.stepScale;
+        const p = prop[j]! * stepScale;
         const xo = slot(j + 1);
         const wo = j * B;
         for (let k = 0; k < B; k += 1) {
-          const w = p * this.rate.step[k]!;
-          const xr = this.xr[xo + k]!;
-          const xi = this.xi[xo + k]!;
-          const er = this.er[k]!;
-          const ei = this.ei[k]!;
+          const w = p * step[k]!;
+          const ar = xr[xo + k]!;
+          const ai = xi[xo + k]!;
+          const br = er[k]!;
+          const bi = ei[k]!;
           // conj(X)·E
-          this.wr[wo + k] = this.wr[wo + k]! + w * (xr * er + xi * ei);
-          this.wi[wo + k] = this.wi[wo + k]! + w * (xr * ei - xi * er);
+          wr[wo + k] = wr[wo + k]! + w * (ar * br + ai * bi);
+          wi[wo + k] = wi[wo + k]! + w * (ar * bi - ai * br);
         }
       }
     } else if (this.saturated > 0) {
@@ -244,7 +262,7 @@ export class Mdf {
 
   /** y (last F samples of the block) = IFFT(Σ W_m X_m). */
   private filter(wr: Float64Array, wi: Float64Array, y: Float64Array): void {
-    const { bins: B, partitions: M, n: N, frame: F, accR, accI } = this;
+    const { bins: B, partitions: M, n: N, frame: F, accR, accI, xr, xi } = this;
     accR.fill(0);
     accI.fill(0);
     for (let j = 0; j < M; j += 1) {
@@ -253,8 +271,8 @@ export class Mdf {
       for (let k = 0; k < B; k += 1) {
         const ar = wr[wo + k]!;
         const ai = wi[wo + k]!;
-        const br = this.xr[xo + k]!;
-        const bi = this.xi[xo + k]!;
+        const br = xr[xo + k]!;
+        const bi = xi[xo + k]!;
         accR[k] = accR[k]! + ar * br - ai * bi;
         accI[k] = accI[k]! + ar * bi + ai * br;
       }
@@ -273,24 +291,21 @@ export class Mdf {
   }
 
   private adjustProp(): void {
-    const { bins: B, partitions: M } = this;
+    const { bins: B, partitions: M, wr, wi, prop } = this;
     let maxSum = 1;
     let propSum = 1;
     for (let j = 0; j < M; j += 1) {
       let t = 1;
-      for (let k = 0; k < B; k += 1) {
-        const r = this.wr[j * B + k]!;
-        const i = this.wi[j * B + k]!;
-        t += r * r + i * i;
-      }
-      this.prop[j] = Math.sqrt(t);
-      if (this.prop[j]! > maxSum) maxSum = this.prop[j]!;
+      const wo = j * B;
+      for (let k = 0; k < B; k += 1) t += wr[wo + k]! * wr[wo + k]! + wi[wo + k]! * wi[wo + k]!;
+      prop[j] = Math.sqrt(t);
+      if (prop[j]! > maxSum) maxSum = prop[j]!;
     }
     for (let j = 0; j < M; j += 1) {
-      this.prop[j] = this.prop[j]! + 0.1 * maxSum;
-      propSum += this.prop[j]!;
+      prop[j] = prop[j]! + 0.1 * maxSum;
+      propSum += prop[j]!;
     }
-    for (let j = 0; j < M; j += 1) this.prop[j] = (0.99 * this.prop[j]!) / propSum;
+    for (let j = 0; j < M; j += 1) prop[j] = (0.99 * prop[j]!) / propSum;
   }
 
   /** Speex's two-path logic: copy background → foreground when clearly better, or back when worse. Returns See. */

@@ -27,6 +27,7 @@ export class SincResampler {
   /** Kernel sampled at PHASES points per input sample, for offsets −half…+half. */
   private readonly table: Float64Array;
   private history: Float64Array;
+  private readonly kernels = new Map<number, Float64Array>();
   private historyLen = 0;
   /** Position of the next output sample, in input samples relative to history[0]. */
   private pos: number;
@@ -52,6 +53,21 @@ export class SincResampler {
     this.pos = this.half;
   }
 
+  /** The kernel for a sub-sample phase; rational rates (48k → 16k, 24k → 16k) reuse a handful. */
+  private kernel(frac: number): Float64Array {
+    const key = Math.round(frac * 1e6);
+    let kernel = this.kernels.get(key);
+    if (kernel) return kernel;
+    kernel = new Float64Array(2 * this.half);
+    for (let k = -this.half + 1; k <= this.half; k += 1) {
+      const t = (k - frac + this.half) * PHASES;
+      const ti = Math.floor(t);
+      kernel[k + this.half - 1] = this.table[ti]! + (this.table[ti + 1]! - this.table[ti]!) * (t - ti);
+    }
+    if (this.kernels.size < 256) this.kernels.set(key, kernel);
+    return kernel;
+  }
+
   /** Resamples `input` (appended to what came before); returns the output samples now complete. */
   process(input: Int16Array | Float64Array): Float64Array {
     const needed = this.historyLen + input.length;
@@ -64,18 +80,14 @@ export class SincResampler {
     this.historyLen = needed;
     const outCount = Math.max(0, Math.floor((this.historyLen - 1 - this.half - this.pos) / this.step) + 1);
     const out = new Float64Array(outCount);
-    const { table, history, half } = this;
+    const { history, half } = this;
     for (let o = 0; o < outCount; o += 1) {
       const p = this.pos + o * this.step;
       const base = Math.floor(p);
-      const frac = p - base;
+      const kernel = this.kernel(p - base);
       let acc = 0;
-      for (let k = -half + 1; k <= half; k += 1) {
-        const t = (k - frac + half) * PHASES;
-        const ti = Math.floor(t);
-        const w = table[ti]! + (table[ti + 1]! - table[ti]!) * (t - ti);
-        acc += w * history[base + k]!;
-      }
+      const from = base - half + 1;
+      for (let k = 0; k < kernel.length; k += 1) acc += kernel[k]! * history[from + k]!;
       out[o] = acc;
     }
     this.pos += outCount * this.step;
