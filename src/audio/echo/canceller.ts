@@ -42,6 +42,10 @@ const ERLE_SMOOTH = 0.02;
 /** Far-end echo estimate energy per block below which ERLE is not measured (≈ −60 dBFS). */
 const FAR_ACTIVE = BLOCK * 33 * 33;
 const CONVERGED_DB = 20;
+/** Linear-filter tracking figure smoothing (per block, ≈ 50 ms). */
+const LIN_SMOOTH = 0.2;
+/** A delay move beyond this (samples, 4 ms) is realigned even while the filter keeps up. */
+const DRIFT_LIMIT = 64;
 
 export type EchoCancellerOptions = {
   frameMs?: number;
@@ -76,6 +80,9 @@ class Canceller implements EchoCanceller {
   private outPower = 0;
   private erle = 0;
   private quietBlocks = 0;
+  /** Short-term mic and linear-filter error power (far end active): is the filter keeping up? */
+  private linMic = 0;
+  private linErr = 0;
 
   private readonly suppress: boolean;
 
@@ -138,7 +145,14 @@ class Canceller implements EchoCanceller {
     const start = this.blockStart!;
     const { timeline, far, refRaw, out, pending } = this;
     for (let i = 0; i < BLOCK; i += 1) refRaw[i] = timeline.at(start + i);
-    if (this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB)) this.realign(start);
+    this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB);
+    if (this.estimator.delayMs !== null) {
+      const target = Math.max(0, Math.round(this.estimator.delayMs * PER_MS) - HEADROOM);
+      // A small move while the filter keeps cancelling is drift it is already following: shifting the
+      // reference under it would throw that away. A jump shows as the filter failing: realign then.
+      const tracking = this.linMic > 10 * this.linErr;
+      if (this.shift === null || (target !== this.shift && (!tracking || Math.abs(target - this.shift) > DRIFT_LIMIT))) this.realign(start, target);
+    }
     let micEnergy = 0;
     let outEnergy = 0;
     let farActive = false;
@@ -161,6 +175,10 @@ class Canceller implements EchoCanceller {
       const r = this.mdf.process(pending, far, out);
       if (this.suppress) this.suppressor.apply(out, r.sff, r.syy, r.leak, r.sdd);
       farActive = r.syy > FAR_ACTIVE;
+      if (farActive) {
+        this.linMic += LIN_SMOOTH * (r.sdd - this.linMic);
+        this.linErr += LIN_SMOOTH * (r.sff - this.linErr);
+      }
     }
     for (let i = 0; i < BLOCK; i += 1) {
       const v = Math.max(-32768, Math.min(32767, Math.round(out[i]!)));
@@ -176,8 +194,7 @@ class Canceller implements EchoCanceller {
   }
 
   /** The estimator moved the delay: shift the reference, keep the weights (unless it is the first lock or a big move). */
-  private realign(start: number): void {
-    const shift = Math.max(0, Math.round(this.estimator.delayMs! * PER_MS) - HEADROOM);
+  private realign(start: number, shift: number): void {
     if (this.shift === null || Math.abs(shift - this.shift) > (TAIL_MS * PER_MS) / 2) {
       this.mdf.reset();
       this.suppressor.reset();
@@ -207,7 +224,7 @@ class Canceller implements EchoCanceller {
     this.blockStart = null;
     this.pendingLen = 0;
     this.shift = null;
-    this.micPower = this.outPower = this.erle = this.quietBlocks = 0;
+    this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = 0;
     this.initOutput();
   }
 }
