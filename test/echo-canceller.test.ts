@@ -163,8 +163,8 @@ describe('echo canceller: hostile inputs never make it diverge', () => {
   });
 
   for (const ppm of [200, -200]) {
-    // The filter follows the drift (no resampling by a tracked ratio yet): less ERLE, but no divergence.
-    it(`a reference whose clock drifts by ${ppm} ppm does not make it diverge`, () => {
+    // The drift is measured from the delay estimates and the reference read that much further along.
+    it(`a reference whose clock drifts by ${ppm} ppm is still cancelled, without divergence`, () => {
       // The far end as another device clock would have played it: resampled by 1 + ppm·1e-6.
       const resampler = new SincResampler(RATE, RATE * (1 + ppm * 1e-6));
       const drifted = (pcm: Int16Array) => {
@@ -174,7 +174,7 @@ describe('echo canceller: hostile inputs never make it diverge', () => {
       const { erleDb, result } = erleAfter2s(loadRun('echo'), { played: drifted });
       console.log(`${ppm} ppm drift: ERLE after 2 s ${erleDb.toFixed(1)} dB`);
       expectNoDivergence(result.mic, result.out);
-      expect(erleDb).toBeGreaterThan(10);
+      expect(erleDb).toBeGreaterThan(25);
     });
   }
 });

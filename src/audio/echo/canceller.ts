@@ -4,8 +4,9 @@
  *
  * The far end is what was handed to PortAudio, stamped with when; mic frames are stamped with when
  * they were captured. Both are placed on one 16 kHz timeline (./reference-timeline.ts); GCC-PHAT
- * (./delay-estimator.ts) finds the echo path's bulk delay on it and follows its jumps and drift; the
- * reference, shifted by that delay (less 10 ms of headroom), feeds Speex's MDF adaptive filter
+ * (./delay-estimator.ts) finds the echo path's bulk delay on it and follows its jumps, and the slope
+ * of its estimates gives the drift between the two device clocks; the reference, read that delay
+ * earlier (less 10 ms of headroom, plus the drift so far, interpolated), feeds Speex's MDF adaptive filter
  * (./mdf.ts, 120 ms of room tail), and a residual echo suppressor (./residual-suppressor.ts) takes
  * out what the linear filter leaves. Blocks are 10 ms: 20/30/40 ms frames come back with no added
  * latency (other lengths wait for one block).
@@ -46,6 +47,8 @@ const CONVERGED_DB = 20;
 const LIN_SMOOTH = 0.2;
 /** A delay move beyond this (samples, 4 ms) is realigned even while the filter keeps up. */
 const DRIFT_LIMIT = 64;
+/** …and beyond this (1.5 ms: the estimate's own granularity is 1 ms) when it does not. */
+const JUMP_LIMIT = 24;
 
 export type EchoCancellerOptions = {
   frameMs?: number;
@@ -80,6 +83,8 @@ class Canceller implements EchoCanceller {
   private outPower = 0;
   private erle = 0;
   private quietBlocks = 0;
+  /** Extra delay accumulated by clock drift since the last realignment (samples, fractional). */
+  private drift = 0;
   /** Short-term mic and linear-filter error power (far end active): is the filter keeping up? */
   private linMic = 0;
   private linErr = 0;
@@ -151,16 +156,23 @@ class Canceller implements EchoCanceller {
       // A small move while the filter keeps cancelling is drift it is already following: shifting the
       // reference under it would throw that away. A jump shows as the filter failing: realign then.
       const tracking = this.linMic > 10 * this.linErr;
-      if (this.shift === null || (target !== this.shift && (!tracking || Math.abs(target - this.shift) > DRIFT_LIMIT))) this.realign(start, target);
+      const applied = this.shift === null ? 0 : this.shift + Math.round(this.drift);
+      const off = Math.abs(target - applied);
+      if (this.shift === null || off > (tracking ? DRIFT_LIMIT : JUMP_LIMIT)) this.realign(start, target);
     }
     let micEnergy = 0;
     let outEnergy = 0;
     let farActive = false;
     let farEnergy = 0;
     if (this.shift !== null) {
-      const base = start - this.shift;
+      // Clock drift: the delay grows (or shrinks) steadily; read the reference that much further back.
+      this.drift += this.estimator.drift() * BLOCK;
+      const base = start - this.shift - this.drift;
+      let previous = timeline.interpolated(base - 1);
       for (let i = 0; i < BLOCK; i += 1) {
-        far[i] = timeline.emphasised(base + i);
+        const current = timeline.interpolated(base + i);
+        far[i] = current - 0.9 * previous;
+        previous = current;
         farEnergy += far[i]! * far[i]!;
       }
     }
@@ -200,6 +212,7 @@ class Canceller implements EchoCanceller {
       this.suppressor.reset();
     }
     this.shift = shift;
+    this.drift = 0;
     const last = start - 1 - shift;
     this.mdf.realign((k) => this.timeline.emphasised(last - k));
   }
@@ -224,6 +237,7 @@ class Canceller implements EchoCanceller {
     this.blockStart = null;
     this.pendingLen = 0;
     this.shift = null;
+    this.drift = 0;
     this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = 0;
     this.initOutput();
   }

@@ -20,6 +20,10 @@ const MIN_RATIO = 1.6;
 const STRONG = 0.5;
 /** Two estimates within this many ms agree. */
 const AGREE_MS = 1;
+/** An estimate this far (ms) from the drift line is a jump: the drift is measured anew. */
+const JUMP_MS = 0.5;
+/** Two device clocks never differ by more than this (1000 ppm). */
+const MAX_DRIFT = 1e-3;
 
 export class DelayEstimator {
   private readonly maxLag: number;
@@ -74,6 +78,46 @@ export class DelayEstimator {
     this.candidate = null;
     this.delayMs = null;
     this.quality = 0;
+    this.track = [];
+    this.pushed = 0;
+  }
+
+  /** Recent precise estimates (mic sample count, delay in ms) since the last jump: the drift's slope. */
+  private track: { t: number; d: number }[] = [];
+  private pushed = 0;
+
+  private follow(delayMs: number): void {
+    const last = this.track.at(-1);
+    const predicted = last === undefined ? delayMs : last.d + this.drift() * ((this.pushed - last.t) / 16);
+    if (Math.abs(delayMs - predicted) > JUMP_MS) this.track = [];
+    this.track.push({ t: this.pushed, d: delayMs });
+    if (this.track.length > 32) this.track.shift();
+  }
+
+  /**
+   * The echo path's drift: how much the delay grows per sample of mic (ratio, e.g. 2e-4 = 200 ppm),
+   * from a least-squares line through the estimates of the last seconds; 0 until there are enough.
+   */
+  drift(): number {
+    const n = this.track.length;
+    if (n < 6 || this.track[n - 1]!.t - this.track[0]!.t < 1.5 * 16000) return 0;
+    let st = 0;
+    let sd = 0;
+    for (const p of this.track) {
+      st += p.t;
+      sd += p.d;
+    }
+    const mt = st / n;
+    const md = sd / n;
+    let num = 0;
+    let den = 0;
+    for (const p of this.track) {
+      num += (p.t - mt) * (p.d - md);
+      den += (p.t - mt) ** 2;
+    }
+    // ms per mic sample → samples per sample.
+    const ratio = den > 0 ? (num / den) * 16 : 0;
+    return Math.max(-MAX_DRIFT, Math.min(MAX_DRIFT, ratio));
   }
 
   /**
@@ -82,6 +126,7 @@ export class DelayEstimator {
    */
   push(mic: ArrayLike<number>, ref: ArrayLike<number>, relaxed = false): boolean {
     let changed = false;
+    this.pushed += mic.length;
     for (let i = 0; i < mic.length; i += 1) {
       this.micAcc += mic[i]!;
       this.refAcc += ref[i]!;
@@ -157,6 +202,7 @@ export class DelayEstimator {
       if (den < 0) frac = (0.5 * (a - c)) / den;
     }
     const delayMs = ((maxLag - (bestM + frac)) * 1000) / RATE;
+    this.follow(delayMs);
     const agrees = (a: number | null): boolean => a !== null && Math.abs(a - delayMs) <= AGREE_MS;
     if (agrees(this.delayMs)) {
       this.candidate = null;

@@ -67,6 +67,21 @@ export class ReferenceTimeline {
     return this.ring[index & (RING - 1)]!;
   }
 
+  /** The signal between samples (Catmull-Rom cubic): a reference read at a drifting position. */
+  interpolated(position: number): number {
+    const n = Math.floor(position);
+    const f = position - n;
+    if (f === 0) return this.at(n);
+    const xm = this.at(n - 1);
+    const x0 = this.at(n);
+    const x1 = this.at(n + 1);
+    const x2 = this.at(n + 2);
+    const a1 = 0.5 * (x1 - xm);
+    const a2 = xm - 2.5 * x0 + 2 * x1 - 0.5 * x2;
+    const a3 = 0.5 * (x2 - xm) + 1.5 * (x0 - x1);
+    return ((a3 * f + a2) * f + a1) * f + x0;
+  }
+
   /** Pre-emphasised sample (x[n] − 0.9·x[n−1]), as the adaptive filter wants its reference. */
   emphasised(index: number): number {
     return this.at(index) - 0.9 * this.at(index - 1);
