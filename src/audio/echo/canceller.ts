@@ -117,8 +117,9 @@ class Canceller implements EchoCanceller {
     const start = this.index(at);
     let resampled: ArrayLike<number> = samples;
     if (sampleRate !== RATE) {
-      // A new burst or a new rate gets a fresh resampler (its tail from the last burst is silence anyway).
-      if (!this.resampler || this.resampler.inRate !== sampleRate || this.timeline.startsBurst(start)) this.resampler = new SincResampler(sampleRate, RATE);
+      // One resampler for the whole session (a constant delay, no sample ever dropped); a new one only
+      // if the rate changes.
+      if (!this.resampler || this.resampler.inRate !== sampleRate) this.resampler = new SincResampler(sampleRate, RATE);
       resampled = this.resampler.process(samples);
     }
     this.timeline.write(resampled, start);

@@ -28,11 +28,6 @@ export class ReferenceTimeline {
     this.suspect = null;
   }
 
-  /** True when a chunk handed at timeline index `start` is late enough to be after a pause. */
-  startsBurst(start: number): boolean {
-    return this.end === null || start > this.end + JITTER;
-  }
-
   /** Writes samples handed at timeline index `start`. */
   write(samples: ArrayLike<number>, start: number): void {
     if (this.end === null || start > this.end + RING / 2) {
