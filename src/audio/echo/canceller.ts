@@ -73,7 +73,10 @@ class Canceller implements EchoCanceller {
   private blockStart: number | null = null;
   private pending = new Float64Array(BLOCK);
   private pendingLen = 0;
-  private output: number[] = [];
+  /** Cleaned samples not yet returned (a FIFO: start, length). */
+  private output = new Int16Array(4 * BLOCK);
+  private outStart = 0;
+  private outLen = 0;
   private readonly far = new Float64Array(BLOCK);
   private readonly refRaw = new Float64Array(BLOCK);
   private readonly out = new Float64Array(BLOCK);
@@ -101,7 +104,9 @@ class Canceller implements EchoCanceller {
   private initOutput(): void {
     // Frames that are not whole blocks wait for one block (zeros first), so output keeps pace.
     const frame = Math.round(this.frameMs * PER_MS);
-    this.output = frame % BLOCK === 0 ? [] : new Array<number>(BLOCK).fill(0);
+    this.output.fill(0);
+    this.outStart = 0;
+    this.outLen = frame % BLOCK === 0 ? 0 : BLOCK;
   }
 
   private index(at: number): number {
@@ -112,8 +117,7 @@ class Canceller implements EchoCanceller {
   playback(pcm: Buffer, at: number, sampleRate: number): void {
     const count = pcm.length >> 1;
     if (count === 0) return;
-    const samples = new Int16Array(count);
-    for (let i = 0; i < count; i += 1) samples[i] = pcm.readInt16LE(i * 2);
+    const samples = pcm.byteOffset % 2 === 0 ? new Int16Array(pcm.buffer, pcm.byteOffset, count) : new Int16Array(Buffer.from(pcm.subarray(0, count * 2)).buffer, 0, count);
     const start = this.index(at);
     let resampled: ArrayLike<number> = samples;
     if (sampleRate !== RATE) {
@@ -140,10 +144,12 @@ class Canceller implements EchoCanceller {
       }
     }
     const result = Buffer.alloc(count * 2);
-    const ready = Math.min(count, this.output.length);
+    const ready = Math.min(count, this.outLen);
     const pad = count - ready;
-    for (let i = 0; i < ready; i += 1) result.writeInt16LE(this.output[i]!, (pad + i) * 2);
-    this.output.splice(0, ready);
+    const size = this.output.length;
+    for (let i = 0; i < ready; i += 1) result.writeInt16LE(this.output[(this.outStart + i) % size]!, (pad + i) * 2);
+    this.outStart = (this.outStart + ready) % size;
+    this.outLen -= ready;
     return result;
   }
 
@@ -195,7 +201,7 @@ class Canceller implements EchoCanceller {
     }
     for (let i = 0; i < BLOCK; i += 1) {
       const v = Math.max(-32768, Math.min(32767, Math.round(out[i]!)));
-      this.output.push(v);
+      this.pushOutput(v);
       micEnergy += pending[i]! * pending[i]!;
       outEnergy += v * v;
     }
@@ -204,6 +210,18 @@ class Canceller implements EchoCanceller {
       this.outPower += ERLE_SMOOTH * (outEnergy - this.outPower);
       this.erle = 10 * Math.log10((this.micPower + 1) / (this.outPower + 1));
     }
+  }
+
+  private pushOutput(v: number): void {
+    if (this.outLen === this.output.length) {
+      // Frames longer than the FIFO: grow it, oldest first.
+      const grown = new Int16Array(this.output.length * 2);
+      for (let i = 0; i < this.outLen; i += 1) grown[i] = this.output[(this.outStart + i) % this.output.length]!;
+      this.output = grown;
+      this.outStart = 0;
+    }
+    this.output[(this.outStart + this.outLen) % this.output.length] = v;
+    this.outLen += 1;
   }
 
   /** The estimator moved the delay: shift the reference, keep the weights (unless it is the first lock or a big move). */

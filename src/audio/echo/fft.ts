@@ -106,8 +106,8 @@ export class RealFft {
     this.complex(-1);
     const scale = 1 / this.size;
     for (let k = 0; k <= h; k += 1) {
-      const a = k % h;
-      const b = (h - k) % h;
+      const a = k === h ? 0 : k;
+      const b = k === 0 ? 0 : h - k;
       // Even and odd halves' spectra from Z[k] and conj(Z[h-k]).
       const er = (zr[a]! + zr[b]!) / 2;
       const ei = (zi[a]! - zi[b]!) / 2;
