@@ -143,7 +143,7 @@ export async function sectionEcho(ctx: Context): Promise<void> {
     await va.stop();
   }
   notes.push(
-    `§15 the echo guard (baseline) gates the mic while the model plays: its "ERLE" (15a) is what the gate removes, and during double talk (15d) it removes the user too unless they are 10 dB louder than the echo. The canceller's linear filter (15b) is limited by the loopback itself: PulseAudio's adaptive resampler moves the echo path continuously (±2 samples per second, jumps of ms while it settles), so the residual suppressor does the rest.`,
+    `§15 the echo guard (baseline) gates the mic while the model plays: it sends digital silence, so its "ERLE" (15a) and its near-end attenuation during double talk (15d) both read ~200 dB: it removes the echo and the user alike, unless they are 10 dB louder than the echo. CPU (15e) is the worst case: the fixtures have the far end playing 85 % of the time; with nothing played for 140 ms the adaptive filter is skipped. The canceller's linear filter (15b) is limited by the loopback itself: PulseAudio's adaptive resampler moves the echo path continuously (±2 samples per second, jumps of ms while it settles), so the residual suppressor does the rest.`,
   );
   if (erle < 30) causes.push(`§15 ERLE after 2 s ${fmt(erle)} dB < 30 dB: linear filter ${fmt(linear)} dB; see the note on the loopback's moving path.`);
 }
