@@ -46,7 +46,8 @@ export class DelayEstimator {
   private readonly corr: Float64Array;
   private windows = 0;
   private hops = 0;
-  private candidate: number | null = null;
+  /** Consecutive estimates that agree with each other but not with the current delay. */
+  private streak: { delayMs: number; clear: boolean }[] = [];
   /** Current delay (ms) and its last peak quality. */
   delayMs: number | null = null;
   quality = 0;
@@ -75,7 +76,7 @@ export class DelayEstimator {
     this.gr.fill(0);
     this.gi.fill(0);
     this.filled = this.micAcc = this.refAcc = this.accCount = this.windows = 0;
-    this.candidate = null;
+    this.streak = [];
     this.delayMs = null;
     this.quality = 0;
     this.track = [];
@@ -171,12 +172,11 @@ export class DelayEstimator {
       this.gr[k] = (1 - smooth) * this.gr[k]! + (smooth * cr) / mag;
       this.gi[k] = (1 - smooth) * this.gi[k]! + (smooth * ci) / mag;
     }
-    // PHAT of the average, then back to lags: corr[m] = Σ mic[n]·ref[n + m], delay = maxLag − m.
-    for (let k = 0; k < this.fft.bins; k += 1) {
-      const mag = Math.sqrt(this.gr[k]! * this.gr[k]! + this.gi[k]! * this.gi[k]!) + 1e-12;
-      this.ar[k] = this.gr[k]! / mag;
-      this.ai[k] = this.gi[k]! / mag;
-    }
+    // Back to lags: corr[m] = Σ mic[n]·ref[n + m], delay = maxLag − m. The average of phase-only
+    // spectra is not normalised again: a bin whose phase is consistent from window to window (the
+    // echo) keeps its weight, one whose phase wanders (noise, a harmonic voice's empty bins) fades.
+    this.ar.set(this.gr);
+    this.ai.set(this.gi);
     this.fft.inverse(this.ar, this.ai, this.corr);
     let best = 0;
     let bestM = -1;
@@ -192,7 +192,14 @@ export class DelayEstimator {
     for (let m = 0; m <= maxLag; m += 1) if (Math.abs(m - bestM) > guard && this.corr[m]! > second) second = this.corr[m]!;
     const peak = best / this.fft.bins;
     this.quality = peak;
-    if (peak < MIN_PEAK || best < MIN_RATIO * second) return false;
+    if (peak < MIN_PEAK) {
+      this.streak = [];
+      return false;
+    }
+    // A clear peak stands out from everything more than 4 ms away. A harmonic voice (the simulator's)
+    // has near-equal peaks one pitch period apart; its pitch moves, so the echo's peak is the one
+    // that stays put: three windows in a row that agree count as much as two clear ones.
+    const clear = best >= MIN_RATIO * second;
     // Parabolic interpolation around the peak for sub-sample precision.
     let frac = 0;
     if (bestM > 0 && bestM < maxLag) {
@@ -202,18 +209,20 @@ export class DelayEstimator {
       if (den < 0) frac = (0.5 * (a - c)) / den;
     }
     const delayMs = ((maxLag - (bestM + frac)) * 1000) / RATE;
-    this.follow(delayMs);
-    const agrees = (a: number | null): boolean => a !== null && Math.abs(a - delayMs) <= AGREE_MS;
+    if (clear) this.follow(delayMs);
+    const agrees = (a: number | null | undefined): boolean => a !== null && a !== undefined && Math.abs(a - delayMs) <= AGREE_MS;
     if (agrees(this.delayMs)) {
-      this.candidate = null;
+      this.streak = [];
       return false;
     }
-    if (agrees(this.candidate) || peak > STRONG) {
+    if (!agrees(this.streak.at(-1)?.delayMs)) this.streak = [];
+    this.streak.push({ delayMs, clear });
+    const clearOnes = this.streak.filter((e) => e.clear).length;
+    if ((clear && peak > STRONG) || clearOnes >= 2 || this.streak.length >= 3) {
       this.delayMs = delayMs;
-      this.candidate = null;
+      this.streak = [];
       return true;
     }
-    this.candidate = delayMs;
     return false;
   }
 }
