@@ -256,6 +256,30 @@ describe('echo canceller: frames', () => {
     expect(lengths).toEqual([800, 800, 800, 800, 800]);
   });
 
+  it('reads the far end the same from a buffer at an odd byte offset (a slice of a larger one)', () => {
+    const run = loadRun('echo');
+    const aligned = createEchoCanceller();
+    const odd = createEchoCanceller();
+    let differences = 0;
+    replay(aligned, run);
+    const outs: Buffer[] = [];
+    let next = 0;
+    for (const frame of run.mic) {
+      while (next < run.played.length && run.played[next]!.at <= frame.at) {
+        const chunk = run.played[next++]!;
+        const carrier = Buffer.alloc(chunk.pcm.byteLength + 1);
+        Buffer.from(chunk.pcm.buffer, chunk.pcm.byteOffset, chunk.pcm.byteLength).copy(carrier, 1);
+        odd.playback(carrier.subarray(1), chunk.at, 16000);
+      }
+      outs.push(odd.process(Buffer.from(frame.pcm.buffer, frame.pcm.byteOffset, frame.pcm.byteLength), frame.at));
+    }
+    const expected = replay(createEchoCanceller(), run).out;
+    const got = Buffer.concat(outs);
+    for (let i = 0; i < expected.length; i += 1) if (got.readInt16LE(i * 2) !== expected[i]) differences += 1;
+    expect(differences).toBe(0);
+    expect(odd.stats()).toEqual(aligned.stats());
+  });
+
   it('reset() forgets the delay and the filter', () => {
     const { canceller } = erleAfter2s(loadRun('echo'));
     expect(canceller.stats().delayMs).not.toBeNull();

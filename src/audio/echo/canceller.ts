@@ -117,7 +117,8 @@ class Canceller implements EchoCanceller {
   playback(pcm: Buffer, at: number, sampleRate: number): void {
     const count = pcm.length >> 1;
     if (count === 0) return;
-    const samples = pcm.byteOffset % 2 === 0 ? new Int16Array(pcm.buffer, pcm.byteOffset, count) : new Int16Array(Buffer.from(pcm.subarray(0, count * 2)).buffer, 0, count);
+    // A view when the buffer is aligned (the usual case); a slice of a larger buffer may not be.
+    const samples = pcm.byteOffset % 2 === 0 ? new Int16Array(pcm.buffer, pcm.byteOffset, count) : Int16Array.from({ length: count }, (_, i) => pcm.readInt16LE(i * 2));
     const start = this.index(at);
     let resampled: ArrayLike<number> = samples;
     if (sampleRate !== RATE) {
