@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     if (want('scale')) await sectionScale();
     if (want('fuzz')) sectionFuzz();
     if (want('stress')) sectionStress();
+    if (want('echo')) await (await import('./measure/echo.js')).sectionEcho({ rows, notes, causes, log });
   } finally {
     await Promise.all([sim.stop(), simRt.stop(), va?.stop()]);
   }

@@ -89,6 +89,17 @@ Try the following:
       for (const line of formatDeviceList(await listDevices(context.signal))) out.line(line);
     });
 
+  program
+    .command('echo-test')
+    .description('play a short test sound and measure the speaker → microphone echo (delay, coupling, what the canceller removes)')
+    .option('--input-device <id|name>', 'microphone (default: the system default)')
+    .option('--output-device <id|name>', 'speaker (default: the system default)')
+    .option('--json', 'print one JSON object (delayMs, couplingDb, erleDb, recommendation)')
+    .action(async (options: { inputDevice?: string; outputDevice?: string; json?: boolean }) => {
+      const { runEchoTestCommand } = await import('./echo-test-command.js');
+      context.setExit(await runEchoTestCommand(options, { out: context.output(), signal: context.signal, print: (line) => process.stdout.write(`${line}\n`) }));
+    });
+
   const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${redact(line)}\n`);
   registerToolsCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr), signal: context.signal });
   registerRunCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr), env: process.env, signal: context.signal });
