@@ -174,7 +174,18 @@ export function decodeClientFrame(text: string): Decoded<ClientEvent> {
 
 /** Wire encoding is plain JSON text. */
 export function encode(event: ClientEvent | ServerEvent | Record<string, unknown>): string {
+  if (event.type === 'input_audio_buffer.append' && isPlainAppend(event)) {
+    // The bulk of outbound traffic: base64 text needs no JSON escaping, so it is not scanned for any.
+    return `{"type":"input_audio_buffer.append","audio":"${event.audio}"}`;
+  }
   return JSON.stringify(event);
+}
+
+/** An audio frame as appendAudio builds it: nothing but base64 audio (a quote or backslash means it is not). */
+function isPlainAppend(event: Record<string, unknown>): event is { audio: string } {
+  let keys = 0;
+  for (const _key in event) keys += 1;
+  return keys === 2 && typeof event.audio === 'string' && !event.audio.includes('"') && !event.audio.includes('\\');
 }
 
 // ── Client frame builders ────────────────────────────────────────────────────

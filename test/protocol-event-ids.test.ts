@@ -7,12 +7,25 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClockSink } from '../src/audio/clock-sink.js';
 import { startChat, type ChatEvent } from '../src/chat.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
-import { responseCreate, stampEventId, toolOutput } from '../src/protocol.js';
+import { appendAudio, encode, responseCreate, stampEventId, toolOutput } from '../src/protocol.js';
 import { isNote, Log, scriptedSource, silence, simLog, tone } from './fixtures/faults/harness.js';
 
 const simulators: Simulator[] = [];
 afterEach(async () => {
   await Promise.all(simulators.splice(0).map((sim) => sim.close()));
+});
+
+describe('encode', () => {
+  it('writes audio frames directly, byte for byte what JSON.stringify would write; anything unusual goes through JSON.stringify', () => {
+    for (const bytes of [0, 2, 640, 1921]) {
+      const frame = appendAudio(Buffer.alloc(bytes, 0xfb));
+      expect(encode(frame)).toBe(JSON.stringify(frame));
+    }
+    const odd = { type: 'input_audio_buffer.append', audio: 'a"b\\c\n' };
+    expect(JSON.parse(encode(odd))).toEqual(odd);
+    const withId = { type: 'input_audio_buffer.append', audio: 'AAAA', event_id: 'e1' };
+    expect(JSON.parse(encode(withId))).toEqual(withId);
+  });
 });
 
 describe('event ids', () => {
