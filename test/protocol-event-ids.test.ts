@@ -4,11 +4,11 @@
  * the real simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClockSink } from '../src/audio/clock-sink.js';
-import { startChat, type ChatEvent } from '../src/chat.js';
+import type { ChatEvent } from '../src/chat.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
 import { appendAudio, encode, responseCreate, stampEventId, toolOutput } from '../src/protocol.js';
-import { isNote, Log, scriptedSource, silence, simLog, tone } from './fixtures/faults/harness.js';
+import { isNote, Log, silence, simLog, tone } from './fixtures/faults/harness.js';
+import { startEngine } from './support/engine.js';
 
 const simulators: Simulator[] = [];
 afterEach(async () => {
@@ -42,26 +42,11 @@ describe('event ids', () => {
     simulators.push(sim);
     const log = simLog(sim);
     const events = new Log<ChatEvent>();
-    const source = scriptedSource({ speed: 2 });
-    const controller = new AbortController();
-    const chat = startChat({
-      url: sim.url,
-      model: 'hydra',
-      apiKey: 'test-key',
-      session: { voice: 'reed' },
-      source,
-      openSink: async (rate) => createClockSink(rate),
-      tools: {
-        declarations: () => [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
-        run: async () => ({ ok: true, output: '{"temp_c":3}', durationMs: 0 }),
-      },
-      observe: events.push,
-      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]),
-    });
+    const { chat, source, quit } = startEngine(sim, { run: async () => ({ ok: true, output: '{"temp_c":3}', durationMs: 0 }), observe: events.push, timeoutMs: 20_000 });
     await events.waitFor(isNote('configured'), 'configured');
     void source.say(Buffer.concat([tone(500), silence(800)]));
     await events.waitFor((e) => e.type === 'metric', 'the narrated reply');
-    controller.abort();
+    quit();
     await chat.done;
     const sent = log.frames.items.filter((f) => f.dir === 'in').map((f) => f.frame);
     const withIds = sent.filter((frame) => frame.type !== 'input_audio_buffer.append');

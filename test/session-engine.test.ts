@@ -3,11 +3,11 @@
  * (issue 13 item 13) and call ids that are Object.prototype names (item 12) are each answered.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClockSink } from '../src/audio/clock-sink.js';
-import { startChat, type ChatEvent, type ToolRunner } from '../src/chat.js';
+import type { ChatEvent, ToolRunner } from '../src/chat.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
 import { MAX_OPEN_CALLS } from '../src/session.js';
-import { isNote, Log, scriptedSource, silence, simLog, tone } from './fixtures/faults/harness.js';
+import { isNote, Log, silence, simLog, tone } from './fixtures/faults/harness.js';
+import { startEngine } from './support/engine.js';
 
 const simulators: Simulator[] = [];
 afterEach(async () => {
@@ -30,31 +30,16 @@ describe('many tool calls against the simulator', () => {
       if (event.type === 'frame' && event.direction === 'in' && event.frame.type === 'response.function_call_arguments.done' && (dones += 1) === calls.length) allRead();
     };
     let ran = 0;
-    const tools: ToolRunner = {
-      declarations: () => [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }],
-      run: async () => {
-        ran += 1;
-        await sent;
-        return { ok: true, output: '{"temp_c":3}', durationMs: 1 };
-      },
+    const run: ToolRunner['run'] = async () => {
+      ran += 1;
+      await sent;
+      return { ok: true, output: '{"temp_c":3}', durationMs: 1 };
     };
-    const source = scriptedSource({ speed: 2 });
-    const controller = new AbortController();
-    const chat = startChat({
-      url: sim.url,
-      model: 'hydra',
-      apiKey: 'test-key',
-      session: { voice: 'reed' },
-      source,
-      openSink: async (rate) => createClockSink(rate),
-      tools,
-      observe,
-      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(25_000)]),
-    });
+    const { chat, source, quit } = startEngine(sim, { run, observe });
     await events.waitFor(isNote('configured'), 'configured');
     void source.say(Buffer.concat([tone(500), silence(800)]));
     await events.waitFor((e) => e.type === 'metric', 'the narration after the tools', 20_000);
-    controller.abort();
+    quit();
     await chat.done;
 
     const callIds = log.frames.items.filter((f) => f.dir === 'out' && f.frame.type === 'response.function_call_arguments.done').map((f) => String(f.frame.call_id));
