@@ -13,7 +13,7 @@ export type ToolTiming = {
 /** V2V = speech_stopped → first audio delta of the answer (of the narration on tool turns). */
 export type TurnMetric = { kind: 'plain'; v2vMs: number } | { kind: 'tool'; v2vMs: number; tool: ToolTiming };
 
-export type LatencySummary = { count: number; medianMs: number | null; meanMs: number | null; maxMs: number | null };
+type LatencySummary = { count: number; medianMs: number | null; meanMs: number | null; maxMs: number | null };
 
 /** Median, mean and max of a list of latencies (null when empty). */
 export function summarize(values: readonly number[]): LatencySummary {

@@ -83,7 +83,7 @@ const SampleRate = z.union([z.number(), z.string().regex(/^\s*\d+\s*$/)]).transf
   return rate;
 });
 
-export const Warning = z.looseObject({
+const Warning = z.looseObject({
   type: z.literal('warning'),
   event_id: lax('event_id', z.string()),
   // §10.2: the envelope is unpublished; accept a nested `warning` object or top-level code/message.
@@ -91,8 +91,8 @@ export const Warning = z.looseObject({
   code: lax('code', z.string()),
   message: lax('message', z.string()),
 });
-export const SessionCreated = z.looseObject({ type: z.literal('session.created'), event_id: lax('event_id', z.string()), session_id: z.string() });
-export const ConfiguredSession = z.looseObject({
+const SessionCreated = z.looseObject({ type: z.literal('session.created'), event_id: lax('event_id', z.string()), session_id: z.string() });
+const ConfiguredSession = z.looseObject({
   instructions: lax('session.instructions', z.string()),
   voice: lax('session.voice', z.string()),
   tools: lax('session.tools', z.array(z.unknown())),
@@ -102,46 +102,46 @@ export const ConfiguredSession = z.looseObject({
   output_audio_format: lax('session.output_audio_format', z.string()),
   output_audio_sample_rate: lax('session.output_audio_sample_rate', SampleRate),
 });
-export const SessionConfigured = z.looseObject({
+const SessionConfigured = z.looseObject({
   type: z.literal('session.configured'),
   event_id: lax('event_id', z.string()),
   session: lax('session', ConfiguredSession),
 });
-export const SessionUpdated = z.looseObject({
+const SessionUpdated = z.looseObject({
   type: z.literal('session.updated'),
   event_id: lax('event_id', z.string()),
   session: lax('session', z.looseObject({ tools: lax('session.tools', z.array(z.unknown())) })),
 });
-export const SpeechStarted = z.looseObject({
+const SpeechStarted = z.looseObject({
   type: z.literal('input_audio_buffer.speech_started'),
   event_id: lax('event_id', z.string()),
   audio_start_ms: lax('audio_start_ms', z.number()),
   item_id: lax('item_id', z.string()),
 });
-export const SpeechStopped = z.looseObject({
+const SpeechStopped = z.looseObject({
   type: z.literal('input_audio_buffer.speech_stopped'),
   event_id: lax('event_id', z.string()),
   audio_end_ms: lax('audio_end_ms', z.number()),
   item_id: lax('item_id', z.string()),
 });
-export const ItemAdded = z.looseObject({
+const ItemAdded = z.looseObject({
   type: z.literal('conversation.item.added'),
   event_id: lax('event_id', z.string()),
   previous_item_id: lax('previous_item_id', z.string()),
   item: ConversationItem,
 });
-export const ItemDone = z.looseObject({
+const ItemDone = z.looseObject({
   type: z.literal('conversation.item.done'),
   event_id: lax('event_id', z.string()),
   previous_item_id: lax('previous_item_id', z.string()),
   item: ConversationItem,
 });
-export const ResponseCreated = z.looseObject({
+const ResponseCreated = z.looseObject({
   type: z.literal('response.created'),
   event_id: lax('event_id', z.string()),
   response: z.looseObject({ id: z.string(), status: lax('response.status', z.string()) }),
 });
-export const AudioDelta = z.looseObject({
+const AudioDelta = z.looseObject({
   type: z.literal('response.output_audio.delta'),
   event_id: lax('event_id', z.string()),
   response_id: z.string(),
@@ -150,7 +150,7 @@ export const AudioDelta = z.looseObject({
   content_index: lax('content_index', z.number()),
   delta: z.string(),
 });
-export const AudioDone = z.looseObject({
+const AudioDone = z.looseObject({
   type: z.literal('response.output_audio.done'),
   event_id: lax('event_id', z.string()),
   response_id: z.string(),
@@ -158,14 +158,14 @@ export const AudioDone = z.looseObject({
   output_index: lax('output_index', z.number()),
   content_index: lax('content_index', z.number()),
 });
-export const TranscriptDelta = z.looseObject({
+const TranscriptDelta = z.looseObject({
   type: z.literal('response.output_audio_transcript.delta'),
   event_id: lax('event_id', z.string()),
   response_id: lax('response_id', z.string()),
   item_id: lax('item_id', z.string()),
   delta: z.string(),
 });
-export const ArgumentsDelta = z.looseObject({
+const ArgumentsDelta = z.looseObject({
   type: z.literal('response.function_call_arguments.delta'),
   event_id: lax('event_id', z.string()),
   response_id: lax('response_id', z.string()),
@@ -177,7 +177,7 @@ export const ArgumentsDelta = z.looseObject({
 });
 /** Arguments as a JSON string (§5.3); a server that sends the parsed object gets it re-serialised. */
 const ArgumentsText = z.union([z.string(), z.record(z.string(), z.unknown()).transform((value) => JSON.stringify(value))]);
-export const ArgumentsDone = z.looseObject({
+const ArgumentsDone = z.looseObject({
   type: z.literal('response.function_call_arguments.done'),
   event_id: lax('event_id', z.string()),
   response_id: lax('response_id', z.string()),
@@ -188,7 +188,7 @@ export const ArgumentsDone = z.looseObject({
   item_id: lax('item_id', z.string()),
   output_index: lax('output_index', z.number()),
 });
-export const Usage = z.looseObject({
+const Usage = z.looseObject({
   input_tokens: lax('usage.input_tokens', z.number()),
   output_tokens: lax('usage.output_tokens', z.number()),
   total_tokens: lax('usage.total_tokens', z.number()),
@@ -201,7 +201,7 @@ const ResponseStatus = z
     droppedFields.push(`response.status (${sketch(value)})`);
     return 'incomplete';
   });
-export const ResponseDone = z.looseObject({
+const ResponseDone = z.looseObject({
   type: z.literal('response.done'),
   event_id: lax('event_id', z.string()),
   response: z.looseObject({
@@ -219,7 +219,7 @@ export const ResponseDone = z.looseObject({
     usage: lax('response.usage', Usage),
   }),
 });
-export const ErrorEvent = z.looseObject({
+const ErrorEvent = z.looseObject({
   type: z.literal('error'),
   event_id: lax('event_id', z.string()),
   error: z.looseObject({
@@ -250,7 +250,7 @@ export const ServerEvent = z.discriminatedUnion('type', [
   ErrorEvent,
 ]);
 export type ServerEvent = z.infer<typeof ServerEvent>;
-export type ServerEventType = ServerEvent['type'];
+type ServerEventType = ServerEvent['type'];
 export type ServerEventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;
 export const SERVER_EVENT_TYPES: readonly ServerEventType[] = ServerEvent.options.map((option) => option.shape.type.value);
 

@@ -7,7 +7,15 @@
 import { z } from 'zod';
 import { parseLeniently, SERVER_EVENT_TYPES, ServerEvent } from './protocol-server.js';
 
-export * from './protocol-server.js';
+export {
+  ConversationItem,
+  DEFAULT_OUTPUT_RATE,
+  droppedFieldsOf,
+  SERVER_EVENT_TYPES,
+  ServerEvent,
+  warningDetails,
+  type ServerEventOf,
+} from './protocol-server.js';
 
 // ── Shared shapes ────────────────────────────────────────────────────────────
 
@@ -48,28 +56,28 @@ export const SessionConfig = z.strictObject({
 });
 export type SessionConfig = z.infer<typeof SessionConfig>;
 
-export const SessionConfigure = z.strictObject({ type: z.literal('session.configure'), ...ClientBase, session: SessionConfig });
-export const SessionUpdate = z.strictObject({
+const SessionConfigure = z.strictObject({ type: z.literal('session.configure'), ...ClientBase, session: SessionConfig });
+const SessionUpdate = z.strictObject({
   type: z.literal('session.update'),
   ...ClientBase,
   session: z.strictObject({ tools: z.array(Tool).optional() }),
 });
-export const InputAudioBufferAppend = z.strictObject({
+const InputAudioBufferAppend = z.strictObject({
   type: z.literal('input_audio_buffer.append'),
   ...ClientBase,
   audio: z.string(),
 });
-export const ConversationItemCreate = z.strictObject({
+const ConversationItemCreate = z.strictObject({
   type: z.literal('conversation.item.create'),
   ...ClientBase,
   item: ClientItem,
 });
-export const ResponseCreate = z.strictObject({
+const ResponseCreate = z.strictObject({
   type: z.literal('response.create'),
   ...ClientBase,
   response: z.record(z.string(), z.unknown()).optional(),
 });
-export const ResponseCancel = z.strictObject({
+const ResponseCancel = z.strictObject({
   type: z.literal('response.cancel'),
   ...ClientBase,
   response_id: z.string().optional(),
@@ -84,7 +92,7 @@ export const ClientEvent = z.discriminatedUnion('type', [
   ResponseCancel,
 ]);
 export type ClientEvent = z.infer<typeof ClientEvent>;
-export type ClientEventType = ClientEvent['type'];
+type ClientEventType = ClientEvent['type'];
 export const CLIENT_EVENT_TYPES: readonly ClientEventType[] = ClientEvent.options.map((option) => option.shape.type.value);
 
 // ── Decoding ─────────────────────────────────────────────────────────────────
@@ -166,7 +174,18 @@ export function decodeClientFrame(text: string): Decoded<ClientEvent> {
 
 /** Wire encoding is plain JSON text. */
 export function encode(event: ClientEvent | ServerEvent | Record<string, unknown>): string {
+  if (event.type === 'input_audio_buffer.append' && isPlainAppend(event)) {
+    // The bulk of outbound traffic: base64 text needs no JSON escaping, so it is not scanned for any.
+    return `{"type":"input_audio_buffer.append","audio":"${event.audio}"}`;
+  }
   return JSON.stringify(event);
+}
+
+/** An audio frame as appendAudio builds it: nothing but base64 audio (a quote or backslash means it is not). */
+function isPlainAppend(event: Record<string, unknown>): event is { audio: string } {
+  let keys = 0;
+  for (const _key in event) keys += 1;
+  return keys === 2 && typeof event.audio === 'string' && !event.audio.includes('"') && !event.audio.includes('\\');
 }
 
 // ── Client frame builders ────────────────────────────────────────────────────

@@ -4,7 +4,7 @@
  * session.ts (server events), session-responses.ts and session-calls.ts.
  */
 import type { ToolTiming, TurnMetric } from './metrics.js';
-import { DEFAULT_OUTPUT_RATE, type ClientEvent, type ServerEvent, type SessionConfig } from './protocol.js';
+import { DEFAULT_OUTPUT_RATE, type ClientEvent, type ServerEvent, type ServerEventOf, type SessionConfig } from './protocol.js';
 
 export type { ToolTiming };
 
@@ -86,7 +86,8 @@ export type Input =
   | { type: 'debounce-elapsed'; token: number; at: number }
   | { type: 'interrupt'; at: number };
 
-export type Usage = { input_tokens?: number | undefined; output_tokens?: number | undefined; total_tokens?: number | undefined };
+/** Token counts of a finished response, as the server reported them. */
+type Usage = NonNullable<ServerEventOf<'response.done'>['response']['usage']>;
 
 /** A line for the person at the terminal; the UI decides how it looks (and cleans every string in it). */
 export type Note =

@@ -157,6 +157,20 @@ describe('session reducer', () => {
     expect(effects[0]).toMatchObject({ type: 'show', note: { kind: 'anomaly' } });
   });
 
+  it.each(['AA==AAAA', 'AAAA AAA', 'AAA\nAAAA', '***not base64***', 'A===', 'AAA'])('notes a delta that is not base64 (%j) instead of playing it', (delta) => {
+    const playing = run(configured(), [server(ev.created('resp_1'))]).state;
+    const { effects } = reduce(playing, server(ev.delta('resp_1', delta)));
+    expect(effects).toEqual([{ type: 'show', note: { kind: 'anomaly', key: 'bad-audio:base64', message: 'dropped an audio delta: invalid base64' } }]);
+  });
+
+  it('plays base64 audio of any length, padding included', () => {
+    const playing = run(configured(), [server(ev.created('resp_1'))]).state;
+    for (const bytes of [2, 4, 6, 960]) {
+      const pcm = Buffer.alloc(bytes, 3);
+      expect(reduce(playing, server(ev.delta('resp_1', pcm.toString('base64')))).effects.find((e) => e.type === 'play-audio')).toMatchObject({ pcm });
+    }
+  });
+
   it('the interrupt key cancels the current response and flushes', () => {
     const playing = run(configured(), [server(ev.created('resp_1')), server(ev.delta('resp_1'))]).state;
     const { effects } = reduce(playing, { type: 'interrupt', at: 0 });

@@ -10,7 +10,6 @@ import { HydraError } from '../src/errors.js';
 import { createOutput } from '../src/ui/output.js';
 import {
   fit,
-  renderEvent,
   renderHeader,
   renderInfo,
   renderLogEntry,
@@ -270,12 +269,11 @@ describe('render: state → text', () => {
     expect(renderLogEntry(log[0]!, { chalk: plain, startedAt: 0, timestamps: true })).toBe('0:00.1 you interrupted (barge-in) · 0.9 s of reply dropped (0.0 s played)');
   });
 
-  it('renderEvent keeps working for single events (the deprecation hint included)', () => {
-    const line = renderEvent(note({ kind: 'warning', code: 'model_deprecated', message: "model 'hydra' is deprecated" }), { chalk: plain, verbose: false, model: 'hydra' });
-    expect(line).toContain('--model hydra-v1.0');
-    expect(renderEvent({ type: 'metric', turn: 1, metric: { kind: 'plain', v2vMs: 301.4 } }, { chalk: plain, verbose: false, model: 'hydra' })).toBe(
-      'hydra  ▸ replying · V2V 301 ms',
-    );
+  it('single events render on their own (the deprecation hint included)', () => {
+    const start = initialUiState({ ...header, model: 'hydra' }, { now: 0, verbose: false });
+    const { text } = fold([note({ kind: 'warning', code: 'model_deprecated', message: "model 'hydra' is deprecated" }), { type: 'metric', turn: 1, metric: { kind: 'plain', v2vMs: 301.4 } }], { start });
+    expect(text[0]).toContain('--model hydra-v1.0');
+    expect(text[1]).toBe('hydra  ▸ replying · V2V 301 ms');
   });
 });
 

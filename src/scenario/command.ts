@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { DEFAULT_URL } from '../models.js';
 import { HydraError } from '../errors.js';
 import { redact, registerSecret } from '../redact.js';
+import { cleanField, MAX_FIELD_CHARS } from '../ui/sanitize.js';
 
 
 export type RunCommandContext = {
@@ -53,11 +54,12 @@ export function registerRunCommand(program: Command, ctx: RunCommandContext): vo
         env: ctx.env,
         ...(flags.mock ? { mock: true } : { url: flags.url ?? DEFAULT_URL, apiKey }),
         ...(flags.out === undefined ? {} : { outDir: flags.out }),
-        onTurn: (run, turn) => progress(progressLine(run, runs, scenario.turns.length, turn)),
+        // Tool names and failure details come from the model and the server: cleaned like every log line.
+        onTurn: (run, turn) => progress(cleanField(progressLine(run, runs, scenario.turns.length, turn))),
       });
       if (flags.json) ctx.out(JSON.stringify(report));
       else {
-        for (const line of renderText(report).split('\n')) ctx.out(line);
+        for (const line of renderText(report).split('\n')) ctx.out(cleanField(line, 4 * MAX_FIELD_CHARS));
         ctx.out(`run folder: ${report.outDir}`);
       }
       if (ctx.signal.aborted) throw new HydraError('interrupted', 'interrupted');

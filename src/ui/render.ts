@@ -6,17 +6,13 @@
  * string is cleaned and capped here (sanitize.ts) before colour is added.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ChatEvent, ChatOutcome } from '../chat.js';
+import type { ChatOutcome } from '../chat.js';
 import { summarize } from '../metrics.js';
 import { cleanField, MAX_FIELD_CHARS } from './sanitize.js';
-import { initialUiState, plural, seconds, stepEvent, time, truncate, type LogEntry, type UiState } from './state.js';
-
-export { ms, seconds, truncate } from './state.js';
-
-export type RenderOptions = { chalk: ChalkInstance; verbose: boolean; model: string };
+import { plural, seconds, time, truncate, type LogEntry, type UiState } from './state.js';
 
 /** Key help, one line per key. */
-export const KEYS: readonly (readonly [string, string])[] = [
+const KEYS: readonly (readonly [string, string])[] = [
   ['m', 'mute / unmute the microphone (silence keeps streaming)'],
   ['space', 'interrupt the model now'],
   ['q', 'quit (Ctrl-C too)'],
@@ -171,14 +167,6 @@ export function renderSummary(state: UiState, outcome: ChatOutcome, extra: { rec
 
 export function renderHelp(chalk: ChalkInstance): string[] {
   return ['keys:', ...KEYS.map(([key, what]) => `  ${chalk.bold(key.padEnd(6))} ${what}`)];
-}
-
-/** One log line for a single event, rendered plain (kept for callers outside the view, e.g. reports). */
-export function renderEvent(event: ChatEvent, options: RenderOptions): string | null {
-  const state = initialUiState({ model: options.model, voice: undefined, url: '', tools: [], mock: false }, { now: 0, verbose: options.verbose });
-  const { log } = stepEvent(state, event, 0);
-  if (log.length === 0) return null;
-  return log.map((entry) => renderLogEntry(entry, { chalk: options.chalk, startedAt: 0, timestamps: false })).join('\n');
 }
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
