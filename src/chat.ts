@@ -1,91 +1,27 @@
 /**
- * The shell: wires connection + audio source + audio sink + tools + observers, runs the reducer's
- * effects, and reconnects per hydra-protocol §1.7. The only module that knows the others together.
+ * The shell: wires connection + audio source + audio sink + tools + observers and runs the reducer's
+ * effects. Reconnecting is reconnect.ts's; a file input's turns across reconnects are input-replay.ts's.
  */
 import { performance } from 'node:perf_hooks';
-import type { AudioFrame, AudioSink, AudioSource } from './audio/types.js';
-import { WavWriter } from './audio/wav.js';
-import { decideRetry } from './backoff.js';
-import { connect, MAX_FRAME_BYTES, type CloseInfo, type Connection, type Inbound } from './connection.js';
+import { runStages } from './audio/pipeline/stage.js';
+import type { AudioFrame, AudioSink } from './audio/types.js';
+import { anomalyFilter, clip } from './anomaly-filter.js';
+import type { Chat, ChatControls, ChatOptions, ChatOutcome, ToolRun } from './chat-types.js';
+import { connect, type Connection, type Inbound } from './connection.js';
 import { HydraError, toHydraError } from './errors.js';
-import { describeInbound, elideAudio, type LoggedFrame } from './frame-log.js';
-import type { TurnMetric } from './metrics.js';
-import { appendAudio, sessionUpdate, type ClientEvent, type SessionConfig, type Tool } from './protocol.js';
-import { configureFrame, initialState, isQuiet, reduce, type Effect, type Input, type Note, type Phase, type State } from './session.js';
+import { describeInbound, elideAudio } from './frame-log.js';
+import { FileInput, isReplayable } from './input-replay.js';
+import { appendAudio, sessionUpdate, type ClientEvent } from './protocol.js';
+import { closeVerdict, connectVerdict, reconnectLoop, type SessionEnd } from './reconnect.js';
+import { ReplyFile } from './reply-file.js';
+import { configureFrame, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
+import { isVoiceRejection, voiceLine } from './voice-fallback.js';
+import { checkConfigureSize } from './configure-size.js';
 
-/** What the tool runner returns; it never rejects. */
-export type ToolRun = { ok: boolean; output: string; durationMs: number; error?: string };
-export type ToolRunner = {
-  declarations(): Tool[];
-  run(name: string, argumentsText: string, options: { signal: AbortSignal; callId: string }): Promise<ToolRun>;
-};
+export type * from './chat-types.js';
 
-export type ConnectionStatus =
-  | { status: 'connecting'; attempt: number }
-  | { status: 'retrying'; why: 'server-full' | 'rate-limited' | 'dropped'; inMs: number; attempt: number; error: HydraError }
-  | { status: 'connected'; sessionId: string }
-  | { status: 'phase'; phase: Phase };
-
-/** Everything the UI, --json and run folders hear about, in order. */
-export type ChatEvent =
-  | { type: 'connection'; detail: ConnectionStatus }
-  | { type: 'note'; note: Note }
-  | { type: 'metric'; metric: TurnMetric; turn: number }
-  | { type: 'frame'; direction: 'in' | 'out'; frame: LoggedFrame; at: number }
-  | { type: 'played'; responseId: string; playedMs: number; droppedMs: number; reason: string };
-
-export type ChatOptions = {
-  url: string;
-  model: string;
-  apiKey: string;
-  session: SessionConfig;
-  source: AudioSource;
-  /** Opens the sink once the output rate is known (session.configured). */
-  openSink: (sampleRate: number) => Promise<AudioSink>;
-  tools?: ToolRunner;
-  /** Write the model's audio as received (not flushed) to this WAV. */
-  outputPath?: string;
-  /** End by itself once `inputEnded` resolved, this much silence was sent, and every reply has played. */
-  endAfterInput?: { inputEnded: Promise<void>; trailingSilenceMs: number };
-  /** Mic frames pass through this before they are sent (mute, echo guard). */
-  processFrame?: (frame: AudioFrame, sink: AudioSink | null) => Buffer;
-  /** Frames as they were sent (after processFrame), e.g. for recording: `capturedAt` from the source, `sentAt` now. */
-  onSentFrame?: (pcm: Buffer, capturedAt: number, sentAt: number) => void;
-  observe: (event: ChatEvent) => void;
-  signal: AbortSignal;
-  maxRetries?: number;
-  /** Log every outbound audio frame too (--json / transcript); otherwise they are counted only. */
-  logAudioFrames?: boolean;
-  /** Milliseconds to wait after the tool-call debounce (§5.4); tests may shorten it. */
-  handshakeTimeoutMs?: number;
-};
-
-export type ChatOutcome =
-  | { reason: 'input-finished' | 'user-quit' | 'server-closed'; sessionId: string; turns: number }
-  | { reason: 'error'; error: HydraError; sessionId: string; turns: number };
-
-/** Controls for the terminal UI while a chat runs. */
-export type ChatControls = {
-  interrupt(): void;
-  sink(): AudioSink | null;
-  state(): State | null;
-  /** Declares a new tool list mid-session (session.update); false when no session is open (a reconnect declares the runner's current list). */
-  updateTools(tools: Tool[]): boolean;
-};
-
-/** A running conversation: `done` settles (never rejects) when it ends, across reconnects. */
-export type Chat = ChatControls & { done: Promise<ChatOutcome> };
-
-/** A session that lasted this long counts as having run (§1.7 backoff reset) even without a turn. */
-const STABLE_SESSION_MS = 10_000;
-
-/** Distinct kinds of anomaly shown per run; a hostile server cannot flood the screen with new kinds. */
-const MAX_ANOMALY_KINDS = 64;
-
-/** A server-chosen string, cut for a one-line message. */
-function clip(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
+/** Defaults of the shell's timers. */
+export const CHAT_DEFAULTS = { replyTimeoutMs: 30_000, configuredTimeoutMs: 10_000, voiceGraceMs: 2_000, maxRetries: 8 } as const;
 
 export function startChat(options: ChatOptions): Chat {
   const shell = new ChatShell(options);
@@ -102,22 +38,32 @@ class ChatShell {
   private connection: Connection | null = null;
   private state: State | null = null;
   private sink: AudioSink | null = null;
-  private output: WavWriter | null = null;
+  private readonly output: ReplyFile | null;
+  private readonly file: FileInput | null;
   private toolAbort = new AbortController();
   private timers = new Set<NodeJS.Timeout>();
+  private replyTimer: NodeJS.Timeout | null = null;
   private finish: ((outcome: ChatOutcome) => void) | null = null;
   private sessionId = '';
-  private turns = 0;
-  private connectedAt = 0;
-  private turnsAtConnect = 0;
+  /** Turns answered by sessions that have ended (the current one's are in State). */
+  private earlierTurns = 0;
+  private heardTurn = false;
   private silenceAfterInputMs = -1;
+  /** The server rejected the voice: later sessions configure without one. */
+  private voiceRejected = false;
+  private malformedConfigured: string | null = null;
+  private readonly showNote = anomalyFilter();
+  private readonly stopped = new AbortController();
+  private ending = false;
+  private pendingEnd: ChatOutcome | null = null;
   private readonly startedAt = performance.now();
 
   constructor(options: ChatOptions) {
     this.options = options;
+    this.file = isReplayable(options.source) ? new FileInput(options.source) : null;
+    this.output = options.outputPath === undefined ? null : new ReplyFile(options.outputPath, (error) => this.fail(toHydraError(error, 'output-file')));
   }
 
-  /** Controls for the UI; valid for the whole run. */
   controls(): ChatControls {
     return {
       interrupt: () => this.dispatch({ type: 'interrupt', at: performance.now() }),
@@ -131,98 +77,115 @@ class ChatShell {
     };
   }
 
+  private turns(): number {
+    return this.earlierTurns + (this.state?.turns ?? 0);
+  }
+
+  private outcome(reason: 'input-finished' | 'user-quit' | 'server-closed'): ChatOutcome {
+    return { reason, sessionId: this.sessionId, turns: this.turns() };
+  }
+
+  private fail(error: HydraError): void {
+    this.end({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns() });
+  }
+
   async run(): Promise<ChatOutcome> {
     const { options } = this;
+    const size = checkConfigureSize(configureFrame(this.freshState()));
+    if (size.error) return { reason: 'error', error: size.error, sessionId: '', turns: 0 };
+    if (size.warning) this.note({ kind: 'warning', code: 'configure-size', message: size.warning });
     void options.endAfterInput?.inputEnded.then(() => {
-      this.silenceAfterInputMs = 0;
+      if (this.silenceAfterInputMs < 0) this.silenceAfterInputMs = 0;
     });
-    try {
-      await options.source.start(
-        (frame) => this.onMicFrame(frame),
-        (error) => this.end({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns }),
-      );
-    } catch (error) {
-      return { reason: 'error', error: toHydraError(error, 'audio-device'), sessionId: '', turns: 0 };
+    // A live microphone runs from the start (meters, --record); a file waits for session.configured.
+    if (this.file === null) {
+      try {
+        await this.startSource();
+      } catch (error) {
+        return { reason: 'error', error: toHydraError(error, 'audio-device'), sessionId: '', turns: 0 };
+      }
     }
-    const outcome = await this.connectLoop();
-    await this.teardown(outcome);
+    const outcome = await reconnectLoop({
+      maxRetries: options.maxRetries ?? CHAT_DEFAULTS.maxRetries,
+      random: options.random,
+      runOnce: (attempt) => this.attempt(attempt),
+      settled: () => this.pendingEnd ?? (options.signal.aborted ? this.outcome('user-quit') : null),
+      onRetry: (detail) => options.observe({ type: 'connection', detail: { status: 'retrying', ...detail } }),
+      wait: (ms) => this.wait(ms),
+      failed: (error) => ({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns() }),
+    });
+    await this.teardown();
     return outcome;
   }
 
-  private async connectLoop(): Promise<ChatOutcome> {
+  private startSource(): Promise<void> {
+    return this.options.source.start(
+      (frame) => this.onMicFrame(frame),
+      (error) => this.fail(error),
+    );
+  }
+
+  private freshState(): State {
+    const { session, tools } = this.options;
+    const { voice: _voice, ...withoutVoice } = session;
+    return initialState({ ...(this.voiceRejected ? withoutVoice : session), ...(tools ? { tools: tools.declarations() } : {}) });
+  }
+
+  private async attempt(attempt: number): Promise<SessionEnd> {
     const { options } = this;
-    const maxRetries = options.maxRetries ?? 8;
-    let attempt = 0;
-    for (;;) {
-      if (this.pendingEnd) return this.pendingEnd;
-      if (options.signal.aborted) return this.quitOutcome();
-      options.observe({ type: 'connection', detail: { status: 'connecting', attempt } });
-      let result: ChatOutcome | { reason: 'dropped'; error: HydraError; ranOk: boolean };
-      try {
-        const connection = await connect({
-          url: options.url,
-          model: options.model,
-          apiKey: options.apiKey,
-          signal: options.signal,
-          ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
-        });
-        result = await this.runSession(connection);
-      } catch (error) {
-        const hydraError = toHydraError(error, 'connect-failed');
-        if (options.signal.aborted || hydraError.code === 'interrupted') return this.quitOutcome();
-        result = { reason: 'dropped', error: hydraError, ranOk: false };
-      }
-      if (result.reason !== 'dropped') return result;
-      if (result.ranOk) attempt = 0; // §1.7: reset backoff after a session that ran
-      // A refused first connection is a configuration problem, not a blip: fail fast.
-      const neverConnected = this.sessionId === '' && result.error.code === 'connect-failed';
-      const decision = neverConnected ? ({ retry: false } as const) : decideRetry(result.error, attempt, maxRetries);
-      if (!decision.retry) return { reason: 'error', error: result.error, sessionId: this.sessionId, turns: this.turns };
-      options.observe({
-        type: 'connection',
-        detail: { status: 'retrying', why: decision.why, inMs: decision.delayMs, attempt: attempt + 1, error: result.error },
+    options.observe({ type: 'connection', detail: { status: 'connecting', attempt } });
+    let connection: Connection;
+    try {
+      connection = await connect({
+        url: options.url,
+        model: options.model,
+        apiKey: options.apiKey,
+        signal: AbortSignal.any([options.signal, this.stopped.signal]),
+        ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
       });
-      const aborted = await this.wait(decision.delayMs);
-      if (this.pendingEnd) return this.pendingEnd;
-      if (aborted) return this.quitOutcome();
-      attempt += 1;
+    } catch (error) {
+      const hydraError = toHydraError(error, 'connect-failed');
+      if (options.signal.aborted || hydraError.code === 'interrupted') return { kind: 'final', outcome: this.pendingEnd ?? this.outcome('user-quit') };
+      const verdict = connectVerdict(hydraError, this.sessionId !== '');
+      return verdict.kind === 'retry' ? verdict : { kind: 'final', outcome: { reason: 'error', error: hydraError, sessionId: this.sessionId, turns: this.turns() } };
     }
+    const end = await this.runSession(connection);
+    this.file?.sessionEnded();
+    this.earlierTurns += this.state?.turns ?? 0;
+    this.state = this.state === null ? null : { ...this.state, turns: 0 };
+    return end;
   }
 
-  private quitOutcome(): ChatOutcome {
-    return { reason: 'user-quit', sessionId: this.sessionId, turns: this.turns };
-  }
-
-  /** Sleeps, waking early on abort; resolves true when aborted. */
+  /** Sleeps, waking early on abort or end; resolves true when stopped. */
   private wait(ms: number): Promise<boolean> {
+    const signal = AbortSignal.any([this.options.signal, this.stopped.signal]);
     return new Promise((resolve) => {
+      if (signal.aborted) return resolve(true);
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      }, ms);
       const onAbort = (): void => {
         clearTimeout(timer);
         resolve(true);
       };
-      const timer = setTimeout(() => {
-        this.options.signal.removeEventListener('abort', onAbort);
-        this.stopped.signal.removeEventListener('abort', onAbort);
-        resolve(false);
-      }, ms);
-      this.options.signal.addEventListener('abort', onAbort, { once: true });
-      this.stopped.signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  /** One connection's life. Resolves with a final outcome or a drop to recover from. */
-  private runSession(connection: Connection): Promise<ChatOutcome | { reason: 'dropped'; error: HydraError; ranOk: boolean }> {
+  /** One connection's life: resolves with how it ended. */
+  private runSession(connection: Connection): Promise<SessionEnd> {
     const { options } = this;
     this.connection = connection;
     this.sessionId = connection.sessionId;
-    this.connectedAt = performance.now();
-    this.turnsAtConnect = this.turns;
+    const connectedAt = performance.now();
     this.toolAbort = new AbortController();
-    this.state = initialState({ ...options.session, ...(options.tools ? { tools: options.tools.declarations() } : {}) });
+    this.state = this.freshState();
+    this.malformedConfigured = null;
     options.observe({ type: 'connection', detail: { status: 'connected', sessionId: connection.sessionId } });
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (value: ChatOutcome | { reason: 'dropped'; error: HydraError; ranOk: boolean }): void => {
+      const settle = (value: SessionEnd): void => {
         if (settled) return;
         settled = true;
         options.signal.removeEventListener('abort', onAbort);
@@ -232,36 +195,38 @@ class ChatShell {
         this.connection = null;
         resolve(value);
       };
-      this.finish = (outcome) => {
-        void connection.close(1000).then(() => settle(outcome));
-      };
-      const onAbort = (): void => this.end(this.quitOutcome());
+      this.finish = (outcome) => void connection.close(1000).then(() => settle({ kind: 'final', outcome }));
+      this.again = () => void connection.close(1000).then(() => settle({ kind: 'again' }));
+      const onAbort = (): void => this.end(this.outcome('user-quit'));
       options.signal.addEventListener('abort', onAbort, { once: true });
       if (this.pendingEnd || options.signal.aborted) {
-        this.end(this.pendingEnd ?? this.quitOutcome());
+        this.end(this.pendingEnd ?? this.outcome('user-quit'));
         return;
       }
-      connection.onClose((info) => settle(this.pendingEnd ?? this.afterClose(info)));
+      connection.onClose((info) => {
+        if (this.pendingEnd) return settle({ kind: 'final', outcome: this.pendingEnd });
+        const verdict = closeVerdict(info, {
+          configured: this.state?.configured ?? false,
+          answered: (this.state?.turns ?? 0) > 0,
+          lastedMs: performance.now() - connectedAt,
+        });
+        if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: this.outcome('server-closed') });
+        if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: { reason: 'error', error: verdict.error, sessionId: this.sessionId, turns: this.turns() } });
+        settle(verdict);
+      });
       this.sendFrame(configureFrame(this.state!));
+      this.after(options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs, () => this.configuredTimedOut());
       connection.onFrame((frame) => this.onInbound(frame));
     });
   }
+  /** Closes the current session and connects again at once (not counted as a retry). */
+  private again: (() => void) | null = null;
 
-  private afterClose(info: CloseInfo): ChatOutcome | { reason: 'dropped'; error: HydraError; ranOk: boolean } {
-    // §1.7 resets the backoff after a session that *ran*: configured, and either a turn was answered or it
-    // lasted a while. A server that accepts and drops at once must not get an endless 1 s reconnect loop.
-    const ranOk =
-      (this.state?.configured ?? false) && (this.turns > this.turnsAtConnect || performance.now() - this.connectedAt >= STABLE_SESSION_MS);
-    if (info.serverFull || info.code === 1013) {
-      return { reason: 'dropped', error: new HydraError('server-full', 'Hydra is at capacity (server_full)'), ranOk: false };
-    }
-    if (info.code === 1000) return { reason: 'server-closed', sessionId: this.sessionId, turns: this.turns };
-    if (info.code === 1009 || info.frameTooLarge) {
-      // ws closes with 1009 itself when a frame exceeds maxPayload: say so, not "the server closed".
-      return { reason: 'dropped', error: new HydraError('connect-failed', `a frame larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB arrived; the connection was closed to protect memory`), ranOk };
-    }
-    const why = info.code === 1006 ? 'the connection dropped' : `the server closed the connection (code ${info.code}${info.reason ? `: ${info.reason}` : ''})`;
-    return { reason: 'dropped', error: new HydraError('connect-failed', why), ranOk };
+  private configuredTimedOut(): void {
+    if (this.state?.configured) return;
+    const seconds = (this.options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs) / 1000;
+    const why = this.malformedConfigured === null ? '' : ` (its session.configured was malformed: ${this.malformedConfigured})`;
+    this.fail(new HydraError('connect-failed', `the server did not confirm the session: no usable session.configured within ${seconds} s${why}`));
   }
 
   /** Ends the run with this outcome: closes the socket with 1000 if one is open. First call wins. */
@@ -272,9 +237,6 @@ class ChatShell {
     this.stopped.abort();
     this.finish?.(outcome);
   }
-  private readonly stopped = new AbortController();
-  private ending = false;
-  private pendingEnd: ChatOutcome | null = null;
 
   private onInbound(frame: Inbound): void {
     this.options.observe({ type: 'frame', direction: 'in', frame: describeInbound(frame.decoded as never), at: frame.at - this.startedAt });
@@ -286,6 +248,7 @@ class ChatShell {
     }
     if (decoded.kind === 'invalid') {
       const type = decoded.type === undefined ? '' : clip(decoded.type);
+      if (decoded.type === 'session.configured') this.malformedConfigured = clip(decoded.problem, 200);
       this.note({ kind: 'anomaly', key: `invalid:${type}`, message: `ignored a malformed frame${type ? ` (${type})` : ''}: ${clip(decoded.problem, 200)}` });
       return;
     }
@@ -307,13 +270,12 @@ class ChatShell {
       try {
         this.sink = await this.options.openSink(rate);
         this.sink.onIdle(() => this.checkInputFinished());
-        this.sink.onError = (error) => this.end({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns });
+        this.sink.onError = (error) => this.fail(error);
       } catch (error) {
-        this.end({ reason: 'error', error: toHydraError(error, 'audio-device'), sessionId: this.sessionId, turns: this.turns });
+        this.fail(toHydraError(error, 'audio-device'));
         return;
       }
-      const inputs = this.queuedInputs.splice(0);
-      for (const queued of inputs) this.dispatch(queued);
+      for (const queued of this.queuedInputs.splice(0)) this.dispatch(queued);
     })();
   }
 
@@ -328,6 +290,7 @@ class ChatShell {
     this.state = state;
     for (const effect of effects) this.perform(effect);
     if (state.phase !== before) this.options.observe({ type: 'connection', detail: { status: 'phase', phase: state.phase } });
+    this.watchReply();
     this.checkInputFinished();
   }
 
@@ -345,26 +308,56 @@ class ChatShell {
       case 'run-tool':
         void this.runTool(effect.callId, effect.name, effect.argumentsText);
         return;
-      case 'start-debounce': {
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.dispatch({ type: 'debounce-elapsed', token: effect.token, at: performance.now() });
-        }, effect.ms);
-        this.timers.add(timer);
+      case 'start-debounce':
+        this.after(effect.ms, () => this.dispatch({ type: 'debounce-elapsed', token: effect.token, at: performance.now() }));
         return;
-      }
       case 'metric':
-        this.turns += 1;
-        this.options.observe({ type: 'metric', metric: effect.metric, turn: this.turns });
+        this.file?.answered();
+        this.options.observe({ type: 'metric', metric: effect.metric, turn: this.turns() });
         return;
       case 'show':
         this.note(effect.note);
         return;
       case 'end':
-        this.end({ reason: 'error', error: effect.error, sessionId: this.sessionId, turns: this.turns });
+        this.fail(effect.error);
         return;
     }
   }
+
+  /** A timer cleared when the session ends. */
+  private after(ms: number, run: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  /**
+   * Issue 12.2: a turn the server detected (or a greeting asked for) must be answered — its first audio,
+   * which ends `State.turn` — within --reply-timeout. Time spent running our own tools does not count.
+   */
+  private watchReply(): void {
+    const state = this.state;
+    const key = state === null || !state.configured || state.phase === 'running-tool' ? null : (state.turn?.speechStoppedAt ?? (state.awaitingReply ? -1 : null));
+    if (key === this.replyKey) return;
+    this.replyKey = key;
+    if (this.replyTimer !== null) {
+      clearTimeout(this.replyTimer);
+      this.timers.delete(this.replyTimer);
+      this.replyTimer = null;
+    }
+    if (key === null) return;
+    const ms = this.options.replyTimeoutMs ?? CHAT_DEFAULTS.replyTimeoutMs;
+    this.replyTimer = this.after(ms, () => {
+      this.replyTimer = null;
+      const message = `no reply within ${Math.round(ms / 100) / 10} s`;
+      if (this.options.inputName !== undefined) this.fail(new HydraError('no-reply', `${message} (the server heard a turn in ${this.options.inputName} but did not answer it)`));
+      else this.note({ kind: 'warning', code: 'no-reply', message: `${message}; still listening` });
+    });
+  }
+  private replyKey: number | null = null;
 
   private playedResponse: string | null = null;
 
@@ -375,27 +368,8 @@ class ChatShell {
       this.playedResponse = responseId;
     }
     this.sink?.write(pcm);
-    if (this.options.outputPath) void this.writeOutput(pcm);
+    this.output?.write(pcm, this.state?.outputSampleRate ?? 48000);
   }
-
-  private async writeOutput(pcm: Buffer): Promise<void> {
-    if (this.output === null) {
-      const rate = this.state?.outputSampleRate ?? 48000;
-      this.outputOpening ??= WavWriter.open(this.options.outputPath!, { sampleRate: rate, channels: 1 }).then((writer) => {
-        this.output = writer;
-        return writer;
-      });
-      try {
-        const writer = await this.outputOpening;
-        writer.write(pcm);
-      } catch (error) {
-        this.end({ reason: 'error', error: toHydraError(error, 'output-file'), sessionId: this.sessionId, turns: this.turns });
-      }
-      return;
-    }
-    this.output.write(pcm);
-  }
-  private outputOpening: Promise<WavWriter> | null = null;
 
   private flushAudio(reason: string): void {
     if (!this.sink) return;
@@ -427,19 +401,15 @@ class ChatShell {
   }
 
   private onMicFrame(frame: AudioFrame): void {
-    const pcm = this.options.processFrame ? this.options.processFrame(frame, this.sink) : frame.pcm;
-    if (this.silenceAfterInputMs >= 0) {
-      this.silenceAfterInputMs += this.options.source.frameMs;
-      this.checkInputFinished();
-    }
+    const { pcm } = this.options.micStages ? runStages(this.options.micStages, frame) : frame;
     const connection = this.connection;
     // §2.2: never send audio before session.configured; frames during a reconnect are not sent.
-    if (!connection || !this.state?.configured || !connection.isOpen()) {
-      this.options.onSentFrame?.(pcm, frame.at, performance.now());
-      return;
-    }
+    if (!connection || !this.state?.configured || !connection.isOpen()) return;
+    this.file?.frame();
+    if (this.silenceAfterInputMs >= 0 && this.file === null) this.silenceAfterInputMs += this.options.source.frameMs;
     this.sendFrame(appendAudio(pcm), true);
     this.options.onSentFrame?.(pcm, frame.at, performance.now());
+    this.checkInputFinished();
   }
 
   private sendFrame(event: ClientEvent, isAudio = false): void {
@@ -451,45 +421,60 @@ class ChatShell {
     }
   }
 
-  private readonly shownAnomalies = new Set<string>();
-  private anomaliesMuted = false;
-
-  private note(note: Note): void {
-    if (note.kind === 'anomaly') {
-      // Each kind of anomaly is shown once, concisely; a hostile server cannot flood the screen.
-      if (this.shownAnomalies.has(note.key)) return;
-      if (this.shownAnomalies.size >= MAX_ANOMALY_KINDS) {
-        // A server inventing endless new kinds (e.g. random unknown types) gets one last line, then silence.
-        if (this.anomaliesMuted) return;
-        this.anomaliesMuted = true;
-        note = { kind: 'anomaly', key: 'anomalies-muted', message: `more than ${MAX_ANOMALY_KINDS} kinds of malformed frames; further ones are not shown` };
-      } else {
-        this.shownAnomalies.add(note.key);
-      }
+  private note(raw: Note): void {
+    if (isVoiceRejection(raw)) {
+      // Said once, in plain words, when the session is configured (or reconnected without the voice).
+      this.voiceRejected = true;
+      this.after(CHAT_DEFAULTS.voiceGraceMs, () => {
+        if (!this.state?.configured) this.again?.();
+      });
+      return;
     }
-    this.options.observe({ type: 'note', note });
+    if (raw.kind === 'speech-stopped') this.heardTurn = true;
+    if (raw.kind === 'configured') this.onConfigured(raw.voice);
+    const note = this.showNote(raw);
+    if (note) this.options.observe({ type: 'note', note });
+  }
+
+  private voiceTold = false;
+
+  private onConfigured(voice: string | undefined): void {
+    const line = this.voiceTold ? null : voiceLine(this.options.session.voice, this.voiceRejected, voice, this.options.model);
+    if (line !== null) {
+      this.voiceTold = true;
+      this.options.observe({ type: 'note', note: { kind: 'warning', code: 'voice-replaced', message: line } });
+    }
+    const back = this.file?.configured(() => void this.startSource().catch((error) => this.fail(toHydraError(error, 'input-file'))));
+    if (back) {
+      const name = this.options.inputName ?? 'the input';
+      const message = `the turn at ${(back.to / 1000).toFixed(1)} s of ${name} was not answered before the connection was lost; saying it again from there`;
+      this.options.observe({ type: 'note', note: { kind: 'warning', code: 'input-replayed', message } });
+    }
   }
 
   private checkInputFinished(): void {
     const end = this.options.endAfterInput;
-    if (!end || this.silenceAfterInputMs < end.trailingSilenceMs) return;
+    if (!end) return;
+    const silentMs = this.file ? this.file.silenceAfterEnd() : this.silenceAfterInputMs;
+    if (silentMs < end.trailingSilenceMs) return;
     if (!this.state || !isQuiet(this.state)) return;
     if (this.sink && !this.sink.idle()) return;
-    this.end({ reason: 'input-finished', sessionId: this.sessionId, turns: this.turns });
+    if (this.options.inputName !== undefined && !this.heardTurn) {
+      this.fail(new HydraError('no-speech', `the server heard no speech in ${this.options.inputName}`, { hint: 'is the file speech, loud enough, and not just silence?' }));
+      return;
+    }
+    this.end(this.outcome('input-finished'));
   }
 
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.replyTimer = null;
+    this.replyKey = null;
   }
 
-  private async teardown(_outcome: ChatOutcome): Promise<void> {
+  private async teardown(): Promise<void> {
     this.clearTimers();
-    await Promise.allSettled([this.options.source.close(), this.sink?.close() ?? Promise.resolve(), this.closeOutput()]);
-  }
-
-  private async closeOutput(): Promise<void> {
-    const writer = this.output ?? (this.outputOpening ? await this.outputOpening.catch(() => null) : null);
-    await writer?.close();
+    await Promise.allSettled([this.options.source.close(), this.sink?.close() ?? Promise.resolve(), this.output?.close()]);
   }
 }

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'output-file'
   | 'tool'
   | 'scenario-failed'
+  | 'no-speech'
+  | 'no-reply'
   | 'interrupted'
   | 'internal';
 
@@ -38,6 +40,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   'output-file': 15,
   tool: 16,
   'scenario-failed': 17,
+  'no-speech': 18,
+  'no-reply': 19,
   interrupted: 130,
   internal: 70,
 };
