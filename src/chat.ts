@@ -5,17 +5,20 @@
 import { performance } from 'node:perf_hooks';
 import { runStages } from './audio/pipeline/stage.js';
 import type { AudioFrame, AudioSink } from './audio/types.js';
-import { anomalyFilter, clip } from './anomaly-filter.js';
-import type { Chat, ChatControls, ChatOptions, ChatOutcome, ToolRun } from './chat-types.js';
+import { anomalyFilter } from './anomaly-filter.js';
+import type { Chat, ChatControls, ChatOptions, ChatOutcome } from './chat-types.js';
 import { connect, type Connection, type Inbound } from './connection.js';
 import { HydraError, toHydraError } from './errors.js';
 import { describeInbound, elideAudio } from './frame-log.js';
-import { FileInput, isReplayable } from './input-replay.js';
+import { inboundAction } from './inbound.js';
+import { FileInput, isReplayable, replayLine } from './input-replay.js';
+import { Playback } from './playback.js';
 import { appendAudio, sessionUpdate, type ClientEvent } from './protocol.js';
-import { closeVerdict, connectVerdict, reconnectLoop, type SessionEnd } from './reconnect.js';
-import { ReplyFile } from './reply-file.js';
-import { configureFrame, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
-import { isVoiceRejection, voiceLine } from './voice-fallback.js';
+import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
+import { configuredTimeoutError, noReply, noSpeechError, replyKey } from './watchdogs.js';
+import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
+import { callTool } from './tool-call.js';
+import { isVoiceRejection, VoiceFallback } from './voice-fallback.js';
 import { checkConfigureSize } from './configure-size.js';
 
 export type * from './chat-types.js';
@@ -37,8 +40,7 @@ class ChatShell {
   private readonly options: ChatOptions;
   private connection: Connection | null = null;
   private state: State | null = null;
-  private sink: AudioSink | null = null;
-  private readonly output: ReplyFile | null;
+  private readonly playback: Playback;
   private readonly file: FileInput | null;
   private toolAbort = new AbortController();
   private timers = new Set<NodeJS.Timeout>();
@@ -49,8 +51,7 @@ class ChatShell {
   private earlierTurns = 0;
   private heardTurn = false;
   private silenceAfterInputMs = -1;
-  /** The server rejected the voice: later sessions configure without one. */
-  private voiceRejected = false;
+  private readonly voice: VoiceFallback;
   private malformedConfigured: string | null = null;
   private readonly showNote = anomalyFilter();
   private readonly stopped = new AbortController();
@@ -61,13 +62,14 @@ class ChatShell {
   constructor(options: ChatOptions) {
     this.options = options;
     this.file = isReplayable(options.source) ? new FileInput(options.source) : null;
-    this.output = options.outputPath === undefined ? null : new ReplyFile(options.outputPath, (error) => this.fail(toHydraError(error, 'output-file')));
+    this.voice = new VoiceFallback(options.session, options.model);
+    this.playback = new Playback(options.outputPath, (error) => this.fail(toHydraError(error, 'output-file')));
   }
 
   controls(): ChatControls {
     return {
       interrupt: () => this.dispatch({ type: 'interrupt', at: performance.now() }),
-      sink: () => this.sink,
+      sink: () => this.playback.sink,
       state: () => this.state,
       updateTools: (tools) => {
         if (this.connection === null || this.state === null || this.ending) return false;
@@ -85,8 +87,12 @@ class ChatShell {
     return { reason, sessionId: this.sessionId, turns: this.turns() };
   }
 
+  private failure(error: HydraError): ChatOutcome {
+    return { reason: 'error', error, sessionId: this.sessionId, turns: this.turns() };
+  }
+
   private fail(error: HydraError): void {
-    this.end({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns() });
+    this.end(this.failure(error));
   }
 
   async run(): Promise<ChatOutcome> {
@@ -111,24 +117,20 @@ class ChatShell {
       runOnce: (attempt) => this.attempt(attempt),
       settled: () => this.pendingEnd ?? (options.signal.aborted ? this.outcome('user-quit') : null),
       onRetry: (detail) => options.observe({ type: 'connection', detail: { status: 'retrying', ...detail } }),
-      wait: (ms) => this.wait(ms),
-      failed: (error) => ({ reason: 'error', error, sessionId: this.sessionId, turns: this.turns() }),
+      wait: (ms) => sleep(ms, AbortSignal.any([options.signal, this.stopped.signal])),
+      failed: (error) => this.failure(error),
     });
     await this.teardown();
     return outcome;
   }
 
   private startSource(): Promise<void> {
-    return this.options.source.start(
-      (frame) => this.onMicFrame(frame),
-      (error) => this.fail(error),
-    );
+    return this.options.source.start((frame) => this.onMicFrame(frame), (error) => this.fail(error));
   }
 
   private freshState(): State {
-    const { session, tools } = this.options;
-    const { voice: _voice, ...withoutVoice } = session;
-    return initialState({ ...(this.voiceRejected ? withoutVoice : session), ...(tools ? { tools: tools.declarations() } : {}) });
+    const { tools } = this.options;
+    return initialState({ ...this.voice.config(), ...(tools ? { tools: tools.declarations() } : {}) });
   }
 
   private async attempt(attempt: number): Promise<SessionEnd> {
@@ -147,30 +149,13 @@ class ChatShell {
       const hydraError = toHydraError(error, 'connect-failed');
       if (options.signal.aborted || hydraError.code === 'interrupted') return { kind: 'final', outcome: this.pendingEnd ?? this.outcome('user-quit') };
       const verdict = connectVerdict(hydraError, this.sessionId !== '');
-      return verdict.kind === 'retry' ? verdict : { kind: 'final', outcome: { reason: 'error', error: hydraError, sessionId: this.sessionId, turns: this.turns() } };
+      return verdict.kind === 'retry' ? verdict : { kind: 'final', outcome: this.failure(hydraError) };
     }
     const end = await this.runSession(connection);
     this.file?.sessionEnded();
     this.earlierTurns += this.state?.turns ?? 0;
     this.state = this.state === null ? null : { ...this.state, turns: 0 };
     return end;
-  }
-
-  /** Sleeps, waking early on abort or end; resolves true when stopped. */
-  private wait(ms: number): Promise<boolean> {
-    const signal = AbortSignal.any([this.options.signal, this.stopped.signal]);
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve(true);
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(false);
-      }, ms);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   /** One connection's life: resolves with how it ended. */
@@ -196,7 +181,11 @@ class ChatShell {
         resolve(value);
       };
       this.finish = (outcome) => void connection.close(1000).then(() => settle({ kind: 'final', outcome }));
-      this.again = () => void connection.close(1000).then(() => settle({ kind: 'again' }));
+      let restarting = false;
+      this.again = () => {
+        restarting = true;
+        void connection.close(1000).then(() => settle({ kind: 'again' }));
+      };
       const onAbort = (): void => this.end(this.outcome('user-quit'));
       options.signal.addEventListener('abort', onAbort, { once: true });
       if (this.pendingEnd || options.signal.aborted) {
@@ -205,13 +194,14 @@ class ChatShell {
       }
       connection.onClose((info) => {
         if (this.pendingEnd) return settle({ kind: 'final', outcome: this.pendingEnd });
+        if (restarting) return settle({ kind: 'again' });
         const verdict = closeVerdict(info, {
           configured: this.state?.configured ?? false,
           answered: (this.state?.turns ?? 0) > 0,
           lastedMs: performance.now() - connectedAt,
         });
         if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: this.outcome('server-closed') });
-        if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: { reason: 'error', error: verdict.error, sessionId: this.sessionId, turns: this.turns() } });
+        if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: this.failure(verdict.error) });
         settle(verdict);
       });
       this.sendFrame(configureFrame(this.state!));
@@ -223,10 +213,7 @@ class ChatShell {
   private again: (() => void) | null = null;
 
   private configuredTimedOut(): void {
-    if (this.state?.configured) return;
-    const seconds = (this.options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs) / 1000;
-    const why = this.malformedConfigured === null ? '' : ` (its session.configured was malformed: ${this.malformedConfigured})`;
-    this.fail(new HydraError('connect-failed', `the server did not confirm the session: no usable session.configured within ${seconds} s${why}`));
+    if (!this.state?.configured) this.fail(configuredTimeoutError(this.options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs, this.malformedConfigured));
   }
 
   /** Ends the run with this outcome: closes the socket with 1000 if one is open. First call wins. */
@@ -240,51 +227,27 @@ class ChatShell {
 
   private onInbound(frame: Inbound): void {
     this.options.observe({ type: 'frame', direction: 'in', frame: describeInbound(frame.decoded as never), at: frame.at - this.startedAt });
-    const { decoded } = frame;
-    if (decoded.kind === 'unknown') {
-      const type = clip(decoded.type);
-      this.note({ kind: 'anomaly', key: `unknown:${type}`, message: `ignored an unknown event type "${type}"` });
+    const action = inboundAction(frame.decoded);
+    if (action.kind === 'note') {
+      if (action.configuredProblem !== undefined) this.malformedConfigured = action.configuredProblem;
+      this.note(action.note);
       return;
     }
-    if (decoded.kind === 'invalid') {
-      const type = decoded.type === undefined ? '' : clip(decoded.type);
-      if (decoded.type === 'session.configured') this.malformedConfigured = clip(decoded.problem, 200);
-      this.note({ kind: 'anomaly', key: `invalid:${type}`, message: `ignored a malformed frame${type ? ` (${type})` : ''}: ${clip(decoded.problem, 200)}` });
-      return;
-    }
-    if (decoded.event.type === 'session.configured' && this.sink === null) {
-      const rate = decoded.event.session?.output_audio_sample_rate ?? 48000;
-      void this.openSinkThenDispatch(rate, { type: 'server', event: decoded.event, at: frame.at });
-      return;
-    }
-    this.dispatch({ type: 'server', event: decoded.event, at: frame.at });
-  }
-
-  private sinkOpening: Promise<void> | null = null;
-  private queuedInputs: Input[] = [];
-
-  private async openSinkThenDispatch(rate: number, input: Input): Promise<void> {
-    this.queuedInputs.push(input);
-    if (this.sinkOpening) return;
-    this.sinkOpening = (async () => {
-      try {
-        this.sink = await this.options.openSink(rate);
-        this.sink.onIdle(() => this.checkInputFinished());
-        this.sink.onError = (error) => this.fail(error);
-      } catch (error) {
-        this.fail(toHydraError(error, 'audio-device'));
-        return;
-      }
-      for (const queued of this.queuedInputs.splice(0)) this.dispatch(queued);
-    })();
+    const input: Input = { type: 'server', event: action.event, at: frame.at };
+    if (action.event.type !== 'session.configured' || this.playback.sink !== null) return this.dispatch(input);
+    const rate = action.event.session?.output_audio_sample_rate ?? DEFAULT_OUTPUT_RATE;
+    const openSink = async (): Promise<AudioSink> => {
+      const sink = await this.options.openSink(rate);
+      sink.onIdle(() => this.checkInputFinished());
+      sink.onError = (error) => this.fail(error);
+      return sink;
+    };
+    this.playback.open(openSink, () => this.dispatch(input), (error) => this.fail(toHydraError(error, 'audio-device')));
   }
 
   private dispatch(input: Input): void {
     if (this.state === null) return;
-    if (this.sinkOpening && this.sink === null) {
-      this.queuedInputs.push(input);
-      return;
-    }
+    if (!this.playback.opened()) return this.playback.whenReady(() => this.dispatch(input));
     const { state, effects } = reduce(this.state, input);
     const before = this.state.phase;
     this.state = state;
@@ -300,11 +263,13 @@ class ChatShell {
         this.sendFrame(effect.event);
         return;
       case 'play-audio':
-        this.playAudio(effect.pcm);
+        this.playback.play(effect.pcm, this.state?.responseId ?? '', this.state?.outputSampleRate ?? DEFAULT_OUTPUT_RATE);
         return;
-      case 'flush-audio':
-        this.flushAudio(effect.reason);
+      case 'flush-audio': {
+        const played = this.playback.flush(effect.reason);
+        if (played) this.options.observe(played);
         return;
+      }
       case 'run-tool':
         void this.runTool(effect.callId, effect.name, effect.argumentsText);
         return;
@@ -334,13 +299,9 @@ class ChatShell {
     return timer;
   }
 
-  /**
-   * Issue 12.2: a turn the server detected (or a greeting asked for) must be answered — its first audio,
-   * which ends `State.turn` — within --reply-timeout. Time spent running our own tools does not count.
-   */
+  /** Issue 12.2: a detected turn must be answered within --reply-timeout (watchdogs.ts says what counts). */
   private watchReply(): void {
-    const state = this.state;
-    const key = state === null || !state.configured || state.phase === 'running-tool' ? null : (state.turn?.speechStoppedAt ?? (state.awaitingReply ? -1 : null));
+    const key = replyKey(this.state);
     if (key === this.replyKey) return;
     this.replyKey = key;
     if (this.replyTimer !== null) {
@@ -352,50 +313,16 @@ class ChatShell {
     const ms = this.options.replyTimeoutMs ?? CHAT_DEFAULTS.replyTimeoutMs;
     this.replyTimer = this.after(ms, () => {
       this.replyTimer = null;
-      const message = `no reply within ${Math.round(ms / 100) / 10} s`;
-      if (this.options.inputName !== undefined) this.fail(new HydraError('no-reply', `${message} (the server heard a turn in ${this.options.inputName} but did not answer it)`));
-      else this.note({ kind: 'warning', code: 'no-reply', message: `${message}; still listening` });
+      const verdict = noReply(ms, this.options.inputName);
+      if (verdict.kind === 'error') this.fail(verdict.error);
+      else this.note(verdict.note);
     });
   }
   private replyKey: number | null = null;
 
-  private playedResponse: string | null = null;
-
-  private playAudio(pcm: Buffer): void {
-    const responseId = this.state?.responseId ?? '';
-    if (this.sink && this.playedResponse !== responseId) {
-      this.sink.markResponse();
-      this.playedResponse = responseId;
-    }
-    this.sink?.write(pcm);
-    this.output?.write(pcm, this.state?.outputSampleRate ?? 48000);
-  }
-
-  private flushAudio(reason: string): void {
-    if (!this.sink) return;
-    const playedMs = this.sink.playedMs();
-    const droppedMs = this.sink.flush();
-    if (this.playedResponse !== null && (droppedMs > 0 || reason !== 'new-response')) {
-      this.options.observe({ type: 'played', responseId: this.playedResponse, playedMs, droppedMs, reason });
-    }
-  }
-
   private async runTool(callId: string, name: string, argumentsText: string): Promise<void> {
-    const runner = this.options.tools;
     const signal = this.toolAbort.signal;
-    const started = performance.now();
-    let result: ToolRun;
-    if (!runner) {
-      result = { ok: false, output: JSON.stringify({ error: `no handler for tool "${name}" in this client` }), durationMs: 0, error: 'no handler' };
-    } else {
-      try {
-        result = await runner.run(name, argumentsText, { signal, callId });
-      } catch (error) {
-        // The runner promises not to throw; if it does anyway, the model still gets an answer.
-        const message = error instanceof Error ? error.message : String(error);
-        result = { ok: false, output: JSON.stringify({ error: message }), durationMs: performance.now() - started, error: message };
-      }
-    }
+    const result = await callTool(this.options.tools, name, argumentsText, { signal, callId });
     if (signal.aborted) return; // the connection this call belonged to is gone (§ reliability: discard)
     this.dispatch({ type: 'tool-result', callId, output: result.output, ok: result.ok, durationMs: result.durationMs, at: performance.now() });
   }
@@ -424,32 +351,24 @@ class ChatShell {
   private note(raw: Note): void {
     if (isVoiceRejection(raw)) {
       // Said once, in plain words, when the session is configured (or reconnected without the voice).
-      this.voiceRejected = true;
+      this.voice.reject();
       this.after(CHAT_DEFAULTS.voiceGraceMs, () => {
         if (!this.state?.configured) this.again?.();
       });
       return;
     }
     if (raw.kind === 'speech-stopped') this.heardTurn = true;
-    if (raw.kind === 'configured') this.onConfigured(raw.voice);
+    if (raw.kind === 'speech-started') this.file?.speech();
     const note = this.showNote(raw);
     if (note) this.options.observe({ type: 'note', note });
+    if (raw.kind === 'configured') this.onConfigured(raw.voice);
   }
 
-  private voiceTold = false;
-
   private onConfigured(voice: string | undefined): void {
-    const line = this.voiceTold ? null : voiceLine(this.options.session.voice, this.voiceRejected, voice, this.options.model);
-    if (line !== null) {
-      this.voiceTold = true;
-      this.options.observe({ type: 'note', note: { kind: 'warning', code: 'voice-replaced', message: line } });
-    }
+    const line = this.voice.configured(voice);
+    if (line !== null) this.options.observe({ type: 'note', note: { kind: 'warning', code: 'voice-replaced', message: line } });
     const back = this.file?.configured(() => void this.startSource().catch((error) => this.fail(toHydraError(error, 'input-file'))));
-    if (back) {
-      const name = this.options.inputName ?? 'the input';
-      const message = `the turn at ${(back.to / 1000).toFixed(1)} s of ${name} was not answered before the connection was lost; saying it again from there`;
-      this.options.observe({ type: 'note', note: { kind: 'warning', code: 'input-replayed', message } });
-    }
+    if (back) this.options.observe({ type: 'note', note: { kind: 'warning', code: 'input-replayed', message: replayLine(back.to, this.options.inputName) } });
   }
 
   private checkInputFinished(): void {
@@ -458,12 +377,9 @@ class ChatShell {
     const silentMs = this.file ? this.file.silenceAfterEnd() : this.silenceAfterInputMs;
     if (silentMs < end.trailingSilenceMs) return;
     if (!this.state || !isQuiet(this.state)) return;
-    if (this.sink && !this.sink.idle()) return;
-    if (this.options.inputName !== undefined && !this.heardTurn) {
-      this.fail(new HydraError('no-speech', `the server heard no speech in ${this.options.inputName}`, { hint: 'is the file speech, loud enough, and not just silence?' }));
-      return;
-    }
-    this.end(this.outcome('input-finished'));
+    if (this.playback.sink && !this.playback.sink.idle()) return;
+    // Issue 12.2: a file the server heard no turn in did not do its job.
+    this.end(this.options.inputName !== undefined && !this.heardTurn ? this.failure(noSpeechError(this.options.inputName)) : this.outcome('input-finished'));
   }
 
   private clearTimers(): void {
@@ -475,6 +391,6 @@ class ChatShell {
 
   private async teardown(): Promise<void> {
     this.clearTimers();
-    await Promise.allSettled([this.options.source.close(), this.sink?.close() ?? Promise.resolve(), this.output?.close()]);
+    await Promise.allSettled([this.options.source.close(), this.playback.close()]);
   }
 }

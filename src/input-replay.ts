@@ -26,6 +26,8 @@ export class FileInput {
   private markedMs = 0;
   /** Silence sent after the file's last byte, in ms; -1 while the file is still playing. */
   private trailingMs = -1;
+  /** The server heard speech since the last answered turn: a turn is open. */
+  private turnOpen = false;
 
   private readonly source: ReplayableSource;
 
@@ -33,7 +35,10 @@ export class FileInput {
     this.source = source;
   }
 
-  /** A session is configured: start, or go back to the unanswered turn. Returns the ms it went back from, if it did. */
+  /**
+   * A session is configured: start, or go back to the last answered turn. Returns where it went back
+   * from and to when a turn the server had heard was left unanswered (say so), else null.
+   */
   configured(start: () => void): { from: number; to: number } | null {
     if (!this.started) {
       this.started = true;
@@ -45,18 +50,26 @@ export class FileInput {
     this.positionMs = this.markedMs;
     if (!this.source.atEnd()) this.trailingMs = -1;
     this.source.resume();
-    return from - this.markedMs >= this.source.frameMs ? { from, to: this.markedMs } : null;
+    const replayed = this.turnOpen && from - this.markedMs >= this.source.frameMs;
+    this.turnOpen = false;
+    return replayed ? { from, to: this.markedMs } : null;
   }
 
   /** The session ended: nothing flows until the next one is configured. */
   sessionEnded(): void {
-    this.source.pause();
+    if (this.started) this.source.pause();
   }
 
   /** A turn was answered: a reconnect from here on does not speak it again. */
   answered(): void {
     this.source.mark();
     this.markedMs = this.positionMs;
+    this.turnOpen = false;
+  }
+
+  /** The server heard speech (speech_started). */
+  speech(): void {
+    this.turnOpen = true;
   }
 
   /** One frame went out. */
@@ -70,4 +83,9 @@ export class FileInput {
   silenceAfterEnd(): number {
     return this.trailingMs;
   }
+}
+
+/** The one line saying a turn is spoken again. */
+export function replayLine(atMs: number, inputName = 'the input'): string {
+  return `the turn at ${(atMs / 1000).toFixed(1)} s of ${inputName} was not answered before the connection was lost; saying it again from there`;
 }

@@ -111,3 +111,19 @@ export async function reconnectLoop(deps: LoopDeps): Promise<ChatOutcome> {
     if (stopped) return deps.failed(new HydraError('interrupted', 'stopped'));
   }
 }
+
+/** Sleeps `ms`, waking early when `signal` aborts; resolves true when it did. */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(true);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

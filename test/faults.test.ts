@@ -659,14 +659,22 @@ describe('fault matrix: a run that heard nothing does not pass (the CLI)', () =>
 type RawServer = { url: string; connections: number; received: Record<string, unknown>[] };
 
 /** A WebSocket server that greets with session.created and then does what `onFrame` says. */
-async function rawServer(onFrame: (socket: WebSocket, frame: Record<string, unknown>) => void): Promise<RawServer> {
+/** A WebSocket server on a free loopback port, closed after the test. */
+async function listen(): Promise<{ wss: WebSocketServer; server: RawServer }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  closers.push(() => new Promise<void>((resolve) => {
-    for (const client of wss.clients) client.terminate();
-    wss.close(() => resolve());
-  }));
-  const server: RawServer = { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/waves/v1/s2s`, connections: 0, received: [] };
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+  return { wss, server: { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/waves/v1/s2s`, connections: 0, received: [] } };
+}
+
+async function rawServer(onFrame: (socket: WebSocket, frame: Record<string, unknown>) => void): Promise<RawServer> {
+  const { wss, server } = await listen();
   wss.on('connection', (socket) => {
     server.connections += 1;
     socket.send(JSON.stringify({ type: 'session.created', event_id: 'sv_0000000000000001', session_id: `raw-${server.connections}` }));
@@ -684,13 +692,7 @@ async function rawServer(onFrame: (socket: WebSocket, frame: Record<string, unkn
  * answered with the documented error and never configured; one without a voice goes through.
  */
 async function voiceRejectingProxy(target: Simulator): Promise<RawServer> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  closers.push(() => new Promise<void>((resolve) => {
-    for (const client of wss.clients) client.terminate();
-    wss.close(() => resolve());
-  }));
-  const proxy: RawServer = { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/waves/v1/s2s`, connections: 0, received: [] };
+  const { wss, server: proxy } = await listen();
   wss.on('connection', (client, request) => {
     proxy.connections += 1;
     const upstream = new WebSocket(`ws://127.0.0.1:${target.port}${request.url ?? ''}`);
@@ -725,7 +727,7 @@ describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.match(/voice reed is not served on hydra-v1\.1 any more; using sterling — see `hydra-chat voices`/g)).toHaveLength(1);
     expect(run.stdout).not.toMatch(/server error/);
-    expect(run.stdout).toMatch(/summary · 1 turn/);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
   });
 
   it('rejected and never configured (the strict reading): reconnects without the voice, the conversation works, one line', async () => {
@@ -736,7 +738,7 @@ describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
     expect(proxy.connections).toBe(2);
     expect(proxy.received.map((frame) => (frame.session as { voice?: string }).voice)).toEqual(['reed', undefined]);
     expect(run.stdout.match(/voice reed is not served on hydra any more; using wren — see `hydra-chat voices`/g)).toHaveLength(1);
-    expect(run.stdout).toMatch(/summary · 1 turn/);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
   });
 
   it('silently replaced (the May docs): says which voice the server used', async () => {
@@ -771,19 +773,19 @@ describe('fault matrix: hostile boundaries of the session (issue 13.6, 13.8, 13.
     }
   });
 
-  it('--max-retries holds when every session answers and then drops (a short session counts)', async () => {
+  it('--max-retries holds when every session answers a turn and then drops (a short session counts)', async () => {
     const sim = await simulator();
+    const log = simLog(sim);
     sim.on('server-frame', (sessionId, frame) => {
       if (frame.type === 'response.done') sim.inject('drop', sessionId);
     });
-    const connects: string[] = [];
-    sim.on('client-frame', (sessionId, event) => event.type === 'session.configure' && connects.push(sessionId));
-    const quiet = join(dir, 'greet-only.wav');
-    writeWav16k(quiet, silence(400));
-    const run = startCli(['--json', '--greet', '--max-retries', '2', '--url', sim.url, '--input', quiet, '--output', join(dir, 'greet-drop.wav')], KEY_ENV);
+    const turns = join(dir, 'four-turns.wav');
+    writeWav16k(turns, Buffer.concat(Array.from({ length: 4 }, () => Buffer.concat([tone(600), silence(1200)]))));
+    const run = startCli(['--json', '--max-retries', '2', '--url', sim.url, '--input', turns, '--output', join(dir, 'answer-drop.wav')], KEY_ENV);
     expect(await run.exited, run.stderr()).toBe(9);
-    expect(connects).toHaveLength(3);
-    expect(run.lines.filter((l) => l.event === 'turn')).toHaveLength(3); // each session did answer
+    expect(log.client('session.configure')).toHaveLength(3);
+    expect(run.lines.filter((l) => l.event === 'turn')).toHaveLength(3); // each session did answer its turn
+    expect(run.lines.filter((l) => l.event === 'retrying').map((l) => l.attempt)).toEqual([1, 2]);
     expect(run.lines.find(ended)).toMatchObject({ reason: 'error', code: 'connect-failed' });
   }, 30_000);
 
@@ -822,8 +824,8 @@ describe('fault matrix: hostile boundaries of the session (issue 13.6, 13.8, 13.
     expect(ftp.code).toBe(2);
     expect(ftp.stderr).toMatch(/--url must be a ws:\/\/ or wss:\/\/ URL/);
     const plain = await cli(['--url', 'http://hydra.invalid/waves/v1/s2s', '--input', utterance], KEY_ENV);
-    expect(plain.stderr).toMatch(/warning: hydra\.invalid is reached over plain http:\/\/, so the API key travels unencrypted/);
-    expect(plain.stderr).not.toContain(KEY_ENV.SMALLEST_API_KEY);
+    expect(plain.stdout).toMatch(/warning: hydra\.invalid is reached over plain http:\/\/, so the API key travels unencrypted/);
+    expect(plain.stdout + plain.stderr).not.toContain(KEY_ENV.SMALLEST_API_KEY);
   });
 });
 
