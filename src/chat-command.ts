@@ -84,6 +84,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const model = effective.model ?? DEFAULT_MODEL;
   const session = await sessionConfig(effective, model, out);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
+  if (options.replyTimeoutS !== undefined && options.replyTimeoutS < 1) throw new HydraError('usage', `--reply-timeout must be at least 1 s (got ${options.replyTimeoutS})`);
   const frameMs = options.frameMs ?? 20;
   if (!Number.isInteger(frameMs) || frameMs < 20 || frameMs > 40) {
     throw new HydraError('usage', `--frame-ms must be a whole number from 20 to 40 (got ${options.frameMs})`);

@@ -48,7 +48,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--echo-guard', 'gate the mic while the model plays unless you speak clearly louder than its echo (the default with a live speaker)')
     .option('--no-echo-guard', 'with headphones: full duplex, the mic always open (same as --echo off)')
     .addOption(new Option('--echo <mode>', 'echo handling with a live speaker: cancel, guard or off').choices(['cancel', 'guard', 'off']))
-    .option('--reply-timeout <s>', 'a turn the server heard but did not answer for this long: an error with --input, a warning in live chat', integer('--reply-timeout'), 30)
+    .option('--reply-timeout <s>', 'a turn the server heard but did not answer for this long (default 30): an error with --input, a warning in live chat', integer('--reply-timeout'))
     .option('--verbose', 'show every frame type with timing')
     .option('--quiet', 'print only errors')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')

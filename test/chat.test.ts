@@ -2,6 +2,7 @@
  * The real client against the real simulator over a real socket. Audio comes from WAV fixtures
  * paced at real time; the reply goes to a clock sink (plays at real time, no device).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -284,6 +285,24 @@ describe('the shell around the session', () => {
     expect(runStages([stage], { pcm: Buffer.alloc(4, 1), at: 0 }).pcm).toEqual(Buffer.alloc(4, 7));
     fanOut([stage.playback, null])(Buffer.alloc(10), 5, 24000);
     expect(played).toEqual([10, 5, 24000]);
+  });
+});
+
+describe('exit hooks (one registry, owned by the CLI)', () => {
+  it('run once at exit, newest first; a failing hook does not stop the others; a forgotten one does not run', () => {
+    const script = [
+      "import { atExit } from './dist/src/exit-hooks.js';",
+      "atExit(() => process.stdout.write('first\\n'));",
+      "atExit(() => { throw new Error('boom'); });",
+      "const forget = atExit(() => process.stdout.write('forgotten\\n'));",
+      "atExit(() => process.stdout.write('last\\n'));",
+      'forget();',
+      'process.exit(3);',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status).toBe(3);
+    expect(run.stdout).toBe('last\nfirst\n');
+    expect(run.stderr).toBe('');
   });
 });
 
