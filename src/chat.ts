@@ -18,7 +18,7 @@ import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } f
 import { configuredTimeoutError, noReply, noSpeechError, replyKey } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
 import { callTool } from './tool-call.js';
-import { isVoiceRejection, VoiceFallback } from './voice-fallback.js';
+import { isVoiceRejection, voiceFallback, type VoiceFallback } from './voice-fallback.js';
 import { checkConfigureSize } from './configure-size.js';
 
 export type * from './chat-types.js';
@@ -62,7 +62,7 @@ class ChatShell {
   constructor(options: ChatOptions) {
     this.options = options;
     this.file = isReplayable(options.source) ? new FileInput(options.source) : null;
-    this.voice = new VoiceFallback(options.session, options.model);
+    this.voice = voiceFallback(options.session, options.model);
     this.playback = new Playback(options.outputPath, (error) => this.fail(toHydraError(error, 'output-file')));
   }
 

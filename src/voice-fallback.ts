@@ -24,32 +24,27 @@ export function voiceLine(requested: string | undefined, rejected: boolean, conf
   return null;
 }
 
-/** Across reconnects: whether the voice was rejected (then sessions configure without it), and the line, said once. */
-export class VoiceFallback {
-  private rejected = false;
-  private told = false;
-  private readonly session: SessionConfig;
-  private readonly model: string;
-
-  constructor(session: SessionConfig, model: string) {
-    this.session = session;
-    this.model = model;
-  }
-
-  reject(): void {
-    this.rejected = true;
-  }
-
+export type VoiceFallback = {
+  /** The server rejected the voice. */
+  reject(): void;
   /** The session to configure: without the voice once the server rejected it (the server picks its default). */
-  config(): SessionConfig {
-    const { voice: _voice, ...withoutVoice } = this.session;
-    return this.rejected ? withoutVoice : this.session;
-  }
-
+  config(): SessionConfig;
   /** The line to show now that a session is configured with `voice`, at most once per run. */
-  configured(voice: string | undefined): string | null {
-    const line = this.told ? null : voiceLine(this.session.voice, this.rejected, voice, this.model);
-    if (line !== null) this.told = true;
-    return line;
-  }
+  configured(voice: string | undefined): string | null;
+};
+
+/** Across reconnects: whether the voice was rejected (then sessions configure without it), and the line, said once. */
+export function voiceFallback(session: SessionConfig, model: string): VoiceFallback {
+  let rejected = false;
+  let told = false;
+  const { voice: _voice, ...withoutVoice } = session;
+  return {
+    reject: () => void (rejected = true),
+    config: () => (rejected ? withoutVoice : session),
+    configured(voice) {
+      const line = told ? null : voiceLine(session.voice, rejected, voice, model);
+      if (line !== null) told = true;
+      return line;
+    },
+  };
 }
