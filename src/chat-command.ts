@@ -214,10 +214,10 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   }
 }
 
-/** --echo: the stage that keeps the model from hearing itself through the speaker (none with --input or off). */
+/** --echo: the stage that keeps the model from hearing itself through the speaker (none without mic + speaker, or off). */
 async function echoStage(options: ChatCommandOptions, frameMs: number, playing: () => boolean, out: Output): Promise<EchoStage | null> {
   const mode = echoMode(options);
-  if (options.input !== undefined || mode === 'off') return null;
+  if (options.input !== undefined || options.output !== undefined || mode === 'off') return null;
   if (mode === 'cancel') {
     // TODO(aec): wire createEchoCanceller (src/audio/echo/canceller.ts) here once it exists: echoCancelStage(createEchoCanceller()).
     out.debug('echo: the canceller is not built into this version; using the echo guard');

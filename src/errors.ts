@@ -70,3 +70,8 @@ export function toHydraError(error: unknown, fallback: ErrorCode = 'internal'): 
   const message = error instanceof Error ? error.message : String(error);
   return new HydraError(fallback, message, { cause: error });
 }
+
+/** server_full (+ close 1013), wherever it is seen: during the handshake or after it (§1.6). */
+export function serverFullError(): HydraError {
+  return new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' });
+}

@@ -1,13 +1,13 @@
 /**
  * Reconnection (hydra-protocol §1.7): a pure verdict on how a session ended, a pure book of attempts,
- * and the loop that connects, runs a session and waits between tries. server_full is handled here and
- * nowhere else.
+ * and the loop that connects, runs a session and waits between tries. What server_full means for the
+ * next attempt is decided here and nowhere else (connection.ts only recognises it).
  */
 import { decideRetry, type RetryDecision } from './backoff.js';
 import type { ChatOutcome } from './chat-types.js';
 import type { CloseInfo } from './connection.js';
 import { MAX_FRAME_BYTES } from './connection.js';
-import { HydraError } from './errors.js';
+import { HydraError, serverFullError } from './errors.js';
 
 /** A session that lasted this long counts as having run (§1.7 backoff reset) even without a turn. */
 export const STABLE_SESSION_MS = 10_000;
@@ -23,7 +23,6 @@ export type Verdict = { kind: 'server-closed' } | { kind: 'fatal'; error: HydraE
 /** What the session achieved before the socket closed. */
 export type CloseContext = { configured: boolean; answered: boolean; lastedMs: number };
 
-const serverFull = (): HydraError => new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' });
 
 /** The close of a session that had started (session.created) → what to do. Pure. */
 export function closeVerdict(info: CloseInfo, context: CloseContext): Verdict {
@@ -32,7 +31,7 @@ export function closeVerdict(info: CloseInfo, context: CloseContext): Verdict {
   const ran = context.configured && (context.answered || context.lastedMs >= STABLE_SESSION_MS);
   // Short sessions count against --max-retries even when they answered a turn (a server that answers and drops).
   const short = context.lastedMs < STABLE_SESSION_MS;
-  if (info.serverFull || info.code === 1013) return { kind: 'retry', error: serverFull(), ran: false, short: true };
+  if (info.serverFull || info.code === 1013) return { kind: 'retry', error: serverFullError(), ran: false, short: true };
   if (info.code === 1000) return { kind: 'server-closed' };
   if (info.frameTooLarge) {
     // ws closed with 1009 itself because an incoming frame exceeded maxPayload: say so, not "the server closed".
