@@ -220,7 +220,7 @@ async function echoStage(options: ChatCommandOptions, frameMs: number, playing: 
   if (options.input !== undefined || options.output !== undefined || mode === 'off') return null;
   if (mode === 'cancel') {
     // TODO(aec): wire createEchoCanceller (src/audio/echo/canceller.ts) here once it exists: echoCancelStage(createEchoCanceller()).
-    out.debug('echo: the canceller is not built into this version; using the echo guard');
+    out.line(out.chalk.yellow('warning: --echo cancel: the echo canceller is not in this build yet; using the echo guard'));
   }
   return echoGuardStage(new EchoGuard(), frameMs, playing);
 }
