@@ -213,7 +213,8 @@ class ChatShell {
   private again: (() => void) | null = null;
 
   private configuredTimedOut(): void {
-    if (!this.state?.configured) this.fail(configuredTimeoutError(this.options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs, this.malformedConfigured));
+    // A configured session, or one whose session.configured waits for the speaker to open, is fine.
+    if (!this.state?.configured && this.playback.opened()) this.fail(configuredTimeoutError(this.options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs, this.malformedConfigured));
   }
 
   /** Ends the run with this outcome: closes the socket with 1000 if one is open. First call wins. */

@@ -629,6 +629,32 @@ describe('fault matrix: every byte of --input reaches a configured session (the 
   });
 });
 
+describe('fault matrix: answered turns are not spoken again (the CLI)', () => {
+  it('a drop after the first turn was answered: the new session hears the file from there on, the first question is not asked twice', async () => {
+    const sim = await simulator();
+    const audio = receivedAudio(sim);
+    let dropped = false;
+    sim.on('server-frame', (sessionId, frame) => {
+      if (!dropped && frame.type === 'response.done') {
+        dropped = true;
+        sim.inject('drop', sessionId);
+      }
+    });
+    const first = tone(600);
+    const second = tone(600, 330);
+    const wav = join(dir, 'two-turns.wav');
+    writeWav16k(wav, Buffer.concat([first, silence(1200), second, silence(1200)]));
+    const run = startCli(['--json', '--url', sim.url, '--input', wav, '--output', join(dir, 'two-turns-out.wav')], KEY_ENV);
+    expect(await run.exited, run.stderr()).toBe(0);
+    const sessions = [...audio.values()].map((frames) => Buffer.concat(frames));
+    expect(sessions).toHaveLength(2);
+    expect(sessions[1]!.indexOf(first.subarray(0, 640))).toBe(-1); // the first question is not asked again
+    expect(sessions[1]!.indexOf(second.subarray(0, 640))).toBeGreaterThanOrEqual(0);
+    expect(run.lines.filter((l) => l.event === 'turn')).toHaveLength(2);
+    expect(run.lines.filter((l) => l.event === 'note' && l.code === 'input-replayed')).toEqual([]);
+  });
+});
+
 describe('fault matrix: a run that heard nothing does not pass (the CLI)', () => {
   it('a silent --input: exit 18, "the server heard no speech in …"', async () => {
     const sim = await simulator();
