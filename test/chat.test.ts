@@ -15,6 +15,8 @@ import { echoCancelStage, meterStage, muteStage, tapStage } from '../src/audio/p
 import type { AudioSource } from '../src/audio/types.js';
 import { runChat, startChat, type ChatEvent, type ChatOptions, type ToolRunner } from '../src/chat.js';
 import { FileInput } from '../src/input-replay.js';
+import { createOutput } from '../src/ui/output.js';
+import { createView, type KeyInput } from '../src/ui/view.js';
 import { silence } from './fixtures/faults/harness.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
 import type { ClientEvent } from '../src/protocol.js';
@@ -285,6 +287,36 @@ describe('the shell around the session', () => {
     expect(runStages([stage], { pcm: Buffer.alloc(4, 1), at: 0 }).pcm).toEqual(Buffer.alloc(4, 7));
     fanOut([stage.playback, null])(Buffer.alloc(10), 5, 24000);
     expect(played).toEqual([10, 5, 24000]);
+  });
+});
+
+describe('the view quits through a control', () => {
+  it('Ctrl-C in raw mode quits like q (no signal sent to ourselves); a second Ctrl-C asks to end now', () => {
+    const listeners = new Set<(data: Buffer) => void>();
+    const keys: KeyInput = {
+      isTTY: true,
+      setRawMode: () => undefined,
+      on: (_event, listener) => listeners.add(listener),
+      off: (_event, listener) => listeners.delete(listener),
+      resume: () => undefined,
+      pause: () => undefined,
+    };
+    const out = createOutput({ stdout: { write: () => undefined }, stderr: { write: () => undefined }, json: false, color: false, quiet: false });
+    const view = createView({ out, input: keys, verbose: false, header: { model: 'hydra', voice: undefined, url: 'ws://x', tools: [], mock: true } });
+    let signals = 0;
+    const onSigint = (): void => void (signals += 1);
+    process.on('SIGINT', onSigint);
+    const calls: string[] = [];
+    view.attach({ interrupt: () => undefined, toggleMute: () => false, quit: () => calls.push('quit'), quitNow: () => calls.push('now'), levels: () => ({ inputDb: -100, outputDb: -100 }) });
+    try {
+      for (const listener of [...listeners]) listener(Buffer.from('\u0003'));
+      for (const listener of [...listeners]) listener(Buffer.from('\u0003'));
+    } finally {
+      view.close();
+      process.off('SIGINT', onSigint);
+    }
+    expect(calls).toEqual(['quit', 'now']);
+    expect(signals).toBe(0);
   });
 });
 
