@@ -15,7 +15,7 @@ import { FileInput, isReplayable, replayLine } from './input-replay.js';
 import { Playback } from './playback.js';
 import { appendAudio, sessionUpdate, type ClientEvent } from './protocol.js';
 import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
-import { configuredTimeoutError, noReply, noSpeechError, replyKey } from './watchdogs.js';
+import { configuredTimeoutError, inputVerdict, noReply, replyKey } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
 import { callTool } from './tool-call.js';
 import { isVoiceRejection, voiceFallback, type VoiceFallback } from './voice-fallback.js';
@@ -200,7 +200,9 @@ class ChatShell {
           answered: (this.state?.turns ?? 0) > 0,
           lastedMs: performance.now() - connectedAt,
         });
-        if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: this.outcome('server-closed') });
+        // Close 1000: with an input file, a run that heard nothing or left a turn unanswered still fails (issue 12.2).
+        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurn, replyKey(this.state) !== null) : null;
+        if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: unheard ? this.failure(unheard) : this.outcome('server-closed') });
         if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: this.failure(verdict.error) });
         settle(verdict);
       });
@@ -379,8 +381,8 @@ class ChatShell {
     if (silentMs < end.trailingSilenceMs) return;
     if (!this.state || !isQuiet(this.state)) return;
     if (this.playback.sink && !this.playback.sink.idle()) return;
-    // Issue 12.2: a file the server heard no turn in did not do its job.
-    this.end(this.options.inputName !== undefined && !this.heardTurn ? this.failure(noSpeechError(this.options.inputName)) : this.outcome('input-finished'));
+    const error = inputVerdict(this.options.inputName, this.heardTurn, false);
+    this.end(error ? this.failure(error) : this.outcome('input-finished'));
   }
 
   private clearTimers(): void {

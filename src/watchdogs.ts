@@ -29,3 +29,14 @@ export function noReply(ms: number, inputName: string | undefined): { kind: 'err
 export function noSpeechError(inputName: string): HydraError {
   return new HydraError('no-speech', `the server heard no speech in ${inputName}`, { hint: 'is the file speech, loud enough, and not just silence?' });
 }
+
+/**
+ * Whether an input-file run that is ending (input finished, or the server closed) did its job (issue
+ * 12.2): the server must have detected a turn, and none may still await its reply. Null: it did.
+ */
+export function inputVerdict(inputName: string | undefined, heardTurn: boolean, awaitingReply: boolean): HydraError | null {
+  if (inputName === undefined) return null;
+  if (!heardTurn) return noSpeechError(inputName);
+  if (awaitingReply) return new HydraError('no-reply', `the server ended the session before replying to a turn in ${inputName}`);
+  return null;
+}

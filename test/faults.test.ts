@@ -673,6 +673,17 @@ describe('fault matrix: a run that heard nothing does not pass (the CLI)', () =>
     expect(run.stderr).toMatch(/^error: no reply within 1 s/m);
   });
 
+  it('the server closing (1000) before it heard anything is not a pass either: exit 18', async () => {
+    const server = await rawServer((socket, frame) => {
+      if (frame.type !== 'session.configure') return;
+      socket.send(JSON.stringify({ type: 'session.configured', event_id: 'sv_0000000000000003', session: { voice: 'wren', output_audio_sample_rate: 48000 } }));
+      setImmediate(() => socket.close(1000));
+    });
+    const run = await cli(cliArgs(server.url), KEY_ENV);
+    expect(run.code).toBe(18);
+    expect(run.stderr).toContain(`error: the server heard no speech in ${utterance}`);
+  });
+
   it('--reply-timeout must be a whole number', async () => {
     const run = await cli(['--mock', '--reply-timeout', 'soon', '--input', utterance]);
     expect(run.code).toBe(2);
