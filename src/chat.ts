@@ -49,7 +49,8 @@ class ChatShell {
   private sessionId = '';
   /** Turns answered by sessions that have ended (the current one's are in State). */
   private earlierTurns = 0;
-  private heardTurn = false;
+  /** Turns the server detected across sessions (speech_stopped, less those it discarded as noise). */
+  private heardTurns = 0;
   private silenceAfterInputMs = -1;
   private readonly voice: VoiceFallback;
   private malformedConfigured: string | null = null;
@@ -201,7 +202,7 @@ class ChatShell {
           lastedMs: performance.now() - connectedAt,
         });
         // Close 1000: with an input file, a run that heard nothing or left a turn unanswered still fails (issue 12.2).
-        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurn, replyKey(this.state) !== null) : null;
+        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurns > 0, replyKey(this.state) !== null) : null;
         if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: unheard ? this.failure(unheard) : this.outcome('server-closed') });
         if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: this.failure(verdict.error) });
         settle(verdict);
@@ -360,7 +361,7 @@ class ChatShell {
       });
       return;
     }
-    if (raw.kind === 'speech-stopped') this.heardTurn = true;
+    if (raw.kind === 'speech-stopped' || raw.kind === 'noise-discarded') this.heardTurns += raw.kind === 'speech-stopped' ? 1 : -1;
     if (raw.kind === 'speech-started') this.file?.speech();
     const note = this.showNote(raw);
     if (note) this.options.observe({ type: 'note', note });
@@ -381,7 +382,7 @@ class ChatShell {
     if (silentMs < end.trailingSilenceMs) return;
     if (!this.state || !isQuiet(this.state)) return;
     if (this.playback.sink && !this.playback.sink.idle()) return;
-    const error = inputVerdict(this.options.inputName, this.heardTurn, false);
+    const error = inputVerdict(this.options.inputName, this.heardTurns > 0, false);
     this.end(error ? this.failure(error) : this.outcome('input-finished'));
   }
 

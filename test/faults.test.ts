@@ -673,6 +673,17 @@ describe('fault matrix: a run that heard nothing does not pass (the CLI)', () =>
     expect(run.stderr).toMatch(/^error: no reply within 1 s/m);
   });
 
+  it('a cough the server discards as noise is not a turn: exit 18', async () => {
+    const sim = await simulator();
+    const log = simLog(sim);
+    const cough = join(dir, 'cough.wav');
+    writeWav16k(cough, Buffer.concat([silence(200), tone(200), silence(800)]));
+    const run = await cli(['--url', sim.url, '--input', cough, '--output', join(dir, 'cough-out.wav'), '--trailing-silence', '800'], KEY_ENV);
+    expect(log.frames.items.some((f) => f.frame.type === 'input_audio_buffer.speech_stopped')).toBe(true);
+    expect(run.code, run.stdout).toBe(18);
+    expect(run.stderr).toContain(`error: the server heard no speech in ${cough}`);
+  });
+
   it('the server closing (1000) before it heard anything is not a pass either: exit 18', async () => {
     const server = await rawServer((socket, frame) => {
       if (frame.type !== 'session.configure') return;
