@@ -264,32 +264,24 @@ class ChatShell {
   private perform(effect: Effect): void {
     switch (effect.type) {
       case 'send':
-        this.sendFrame(effect.event);
-        return;
+        return this.sendFrame(effect.event);
       case 'play-audio':
-        this.playback.play(effect.pcm, this.state?.responseId ?? '', this.state?.outputSampleRate ?? DEFAULT_OUTPUT_RATE);
-        return;
+        return this.playback.play(effect.pcm, this.state?.responseId ?? '', this.state?.outputSampleRate ?? DEFAULT_OUTPUT_RATE);
       case 'flush-audio': {
         const played = this.playback.flush(effect.reason);
-        if (played) this.options.observe(played);
-        return;
+        return played ? this.options.observe(played) : undefined;
       }
       case 'run-tool':
-        void this.runTool(effect.callId, effect.name, effect.argumentsText);
-        return;
+        return void this.runTool(effect.callId, effect.name, effect.argumentsText);
       case 'start-debounce':
-        this.after(effect.ms, () => this.dispatch({ type: 'debounce-elapsed', token: effect.token, at: performance.now() }));
-        return;
+        return void this.after(effect.ms, () => this.dispatch({ type: 'debounce-elapsed', token: effect.token, at: performance.now() }));
       case 'metric':
         this.file?.answered();
-        this.options.observe({ type: 'metric', metric: effect.metric, turn: this.turns() });
-        return;
+        return this.options.observe({ type: 'metric', metric: effect.metric, turn: this.turns() });
       case 'show':
-        this.note(effect.note);
-        return;
+        return this.note(effect.note);
       case 'end':
-        this.fail(effect.error);
-        return;
+        return this.fail(effect.error);
     }
   }
 

@@ -3,6 +3,7 @@
  * `invalid_request_error` on `session.configure.session.voice` (August), or silently used another
  * (May). Either way the conversation goes on, and the person is told in one line. Pure.
  */
+import { MODELS } from './models.js';
 import type { SessionConfig } from './protocol.js';
 import type { Note } from './session.js';
 
@@ -17,7 +18,9 @@ export function isVoiceRejection(note: Note): boolean {
 export function voiceLine(requested: string | undefined, rejected: boolean, configured: string | undefined, model: string): string | null {
   if (requested === undefined) return null;
   const using = configured ?? "the server's default voice";
-  if (rejected) return `voice ${requested} is not served on ${model} any more; using ${using} — see \`hydra-chat voices\``;
+  // "any more" only for a voice that once existed (the original release's roster).
+  const former = MODELS.hydra?.voices.includes(requested) === true ? ' any more' : '';
+  if (rejected) return `voice ${requested} is not served on ${model}${former}; using ${using} — see \`hydra-chat voices\``;
   if (configured !== undefined && configured !== requested) {
     return `the server does not know voice ${requested} and used ${configured} instead — see \`hydra-chat voices\``;
   }

@@ -16,6 +16,7 @@ import type { AudioSource } from '../src/audio/types.js';
 import { runChat, startChat, type ChatEvent, type ChatOptions, type ToolRunner } from '../src/chat.js';
 import { FileInput } from '../src/input-replay.js';
 import { createOutput } from '../src/ui/output.js';
+import { voiceFallback, voiceLine } from '../src/voice-fallback.js';
 import { createView, type KeyInput } from '../src/ui/view.js';
 import { silence } from './fixtures/faults/harness.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
@@ -287,6 +288,23 @@ describe('the shell around the session', () => {
     expect(runStages([stage], { pcm: Buffer.alloc(4, 1), at: 0 }).pcm).toEqual(Buffer.alloc(4, 7));
     fanOut([stage.playback, null])(Buffer.alloc(10), 5, 24000);
     expect(played).toEqual([10, 5, 24000]);
+  });
+});
+
+describe('what the server did with the voice (pure)', () => {
+  it('one line for a rejection ("any more" only for a voice that once existed), one for a silent swap, none otherwise', () => {
+    expect(voiceLine('reed', true, 'sterling', 'hydra-v1.1')).toBe('voice reed is not served on hydra-v1.1 any more; using sterling — see `hydra-chat voices`');
+    expect(voiceLine('nobody', true, undefined, 'hydra')).toBe("voice nobody is not served on hydra; using the server's default voice — see `hydra-chat voices`");
+    expect(voiceLine('sterling', false, 'wren', 'hydra')).toBe('the server does not know voice sterling and used wren instead — see `hydra-chat voices`');
+    expect(voiceLine('reed', false, 'reed', 'hydra')).toBeNull();
+    expect(voiceLine('reed', false, undefined, 'hydra')).toBeNull();
+    expect(voiceLine(undefined, true, 'sterling', 'hydra')).toBeNull();
+    const fallback = voiceFallback({ voice: 'reed', instructions: 'x' }, 'hydra');
+    expect(fallback.config()).toEqual({ voice: 'reed', instructions: 'x' });
+    fallback.reject();
+    expect(fallback.config()).toEqual({ instructions: 'x' });
+    expect(fallback.configured('wren')).toMatch(/^voice reed is not served/);
+    expect(fallback.configured('wren')).toBeNull(); // said once per run
   });
 });
 
