@@ -791,9 +791,9 @@ describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
 
   it('silently replaced (the May docs): says which voice the server used', async () => {
     const sim = await simulator({ profile: 'may-2026' });
-    const run = await cli([...cliArgs(sim.url), '--voice', 'sterling'], KEY_ENV);
+    const run = await cli([...cliArgs(sim.url), '--voice', 'nobody'], KEY_ENV);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.match(/the server does not know voice sterling and used wren instead — see `hydra-chat voices`/g)).toHaveLength(1);
+    expect(run.stdout.match(/the server does not know voice nobody and used wren instead — see `hydra-chat voices`/g)).toHaveLength(1);
   });
 });
 
