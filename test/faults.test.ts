@@ -781,7 +781,7 @@ describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
   it('rejected and never configured (the strict reading): reconnects without the voice, the conversation works, one line', async () => {
     const sim = await simulator();
     const proxy = await voiceRejectingProxy(sim);
-    const run = await cli([...cliArgs(proxy.url), '--voice', 'reed'], KEY_ENV);
+    const run = await cli([...cliArgs(proxy.url), '--model', 'hydra', '--voice', 'reed'], KEY_ENV);
     expect(run.code, run.stderr).toBe(0);
     expect(proxy.connections).toBe(2);
     expect(proxy.received.map((frame) => (frame.session as { voice?: string }).voice)).toEqual(['reed', undefined]);
@@ -791,7 +791,7 @@ describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
 
   it('silently replaced (the May docs): says which voice the server used', async () => {
     const sim = await simulator({ profile: 'may-2026' });
-    const run = await cli([...cliArgs(sim.url), '--voice', 'nobody'], KEY_ENV);
+    const run = await cli([...cliArgs(sim.url), '--model', 'hydra', '--voice', 'nobody'], KEY_ENV);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.match(/the server does not know voice nobody and used wren instead — see `hydra-chat voices`/g)).toHaveLength(1);
   });
