@@ -9,10 +9,15 @@ import { EchoGuard } from './audio/echo-guard.js';
 import { LiveAudio } from './audio/live.js';
 import { levelDbfs } from './audio/pcm.js';
 import { checkDistinctPaths } from './audio/output-file.js';
+import { sendSummary } from './audio/pipeline/send-summary.js';
+import { fanOut, type EchoStage } from './audio/pipeline/stage.js';
+import { echoGuardStage, meterStage, muteStage, tapStage } from './audio/pipeline/stages.js';
 import { ConversationRecorder } from './audio/recorder.js';
 import { releaseReservedWavs, reserveWav } from './audio/wav.js';
 import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
+import { atExit } from './exit-hooks.js';
+import { parseServerUrl, plainTextWarning } from './server-url.js';
 import { percentile } from './metrics.js';
 import { DEFAULT_MODEL, modelInfo } from './models.js';
 import type { SessionConfig } from './protocol.js';
@@ -48,17 +53,27 @@ export type ChatCommandOptions = {
   record?: string;
   /** Half-duplex echo guard; on by default when a live speaker plays (Commander's --no-echo-guard sets false). */
   echoGuard?: boolean;
+  /** --echo cancel|guard|off (wins over --echo-guard / --no-echo-guard). */
+  echo?: string;
+  /** --reply-timeout in seconds: a detected turn with no reply (an error with --input, else a warning). */
+  replyTimeoutS?: number;
   /** Tools/agent config file (default: hydra.tools.json in the working directory; code configs only when named). */
   tools?: string;
   /** Replace existing --output / --record files (otherwise they are refused, exit 15). */
   force?: boolean;
 } & MockFlags;
 
+/** --trailing-silence's default: silence sent after an --input file so its last turn can end. */
+export const DEFAULT_TRAILING_SILENCE_MS = 2000;
+
 export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
 
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
   const { out, env, signal } = context;
+  const startedAt = performance.now();
+  const parsedUrl = parseServerUrl(options.url ?? DEFAULT_URL);
+  echoMode(options);
   checkDistinctPaths({ input: options.input, output: options.output, record: options.record });
   const agentFile = options.tools ?? findDefaultToolsFile(process.cwd(), (line) => out.warn(line)) ?? undefined;
   // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
@@ -75,6 +90,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const model = effective.model ?? DEFAULT_MODEL;
   const session = await sessionConfig(effective, model, out);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
+  if (options.replyTimeoutS !== undefined && options.replyTimeoutS < 1) throw new HydraError('usage', `--reply-timeout must be at least 1 s (got ${options.replyTimeoutS})`);
   const frameMs = options.frameMs ?? 20;
   if (!Number.isInteger(frameMs) || frameMs < 20 || frameMs > 40) {
     throw new HydraError('usage', `--frame-ms must be a whole number from 20 to 40 (got ${options.frameMs})`);
@@ -100,7 +116,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     });
   }
   registerSecret(apiKey);
-  warnPlainText(url, apiKey, options.mock === true, out);
+  const plain = options.mock || apiKey === '' ? null : plainTextWarning(parsedUrl);
+  if (plain !== null) out.warn(plain);
 
   const view = createView({
     out,
@@ -110,26 +127,24 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     header: { model, voice: session.voice, url: redact(url), tools: tools ? tools.declarations().map((tool) => tool.name) : [], mock: options.mock === true },
   });
   const quit = new AbortController();
-  let muted = false;
-  let inputDb = -100;
-  let outputDb = -100;
-  let outputAt = 0;
   const live = new LiveAudio({
     inputDevice: options.inputDevice,
     outputDevice: options.outputDevice,
     signal,
     onWarning: (line) => out.debug(`audio: ${line}`),
   });
+  const levels = { muted: false, inputDb: -100, outputDb: -100, outputAt: 0 };
   let recorder: ConversationRecorder | null = null;
   // A write that fails (a full disk) ends the run with exit 15; the file keeps what reached the disk.
   let fileError: HydraError | null = null;
-  const guard = new EchoGuard();
+  let sink: AudioSink | null = null;
+  const playing = (): boolean => sink !== null && !sink.idle();
+  const echo = await echoStage(options, frameMs, playing, out);
   const micLatency: number[] = [];
-  let liveSpeaker = false;
+  const summary = options.verbose === true && !out.jsonMode ? sendSummary((text, at) => view.observe({ type: 'frame', direction: 'out', frame: { type: text }, at: at - startedAt })) : null;
   let watcher: { close(): void } | null = null;
   // Ctrl-C, a crash or a kill: whatever was recorded is already a valid file; finish it properly.
-  const closeRecorder = (): void => recorder?.closeSync();
-  process.once('exit', closeRecorder);
+  const forgetRecorder = atExit(() => recorder?.closeSync());
   try {
     if (options.output !== undefined) reserveWav(options.output, { overwrite: options.force === true, flag: '--output' });
     if (options.record !== undefined) {
@@ -153,34 +168,37 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       session,
       source: source.source,
       openSink: async (rate) => {
-        const sink = await openSink(options, rate, out, live);
-        liveSpeaker = sink.kind === 'speaker';
-        sink.sink.onPlayed = (pcm, at, pcmRate) => {
-          outputDb = levelDbfs(pcm);
-          outputAt = performance.now();
-          guard.played(pcm, at);
-          void recorder?.model(pcm, at, pcmRate ?? rate);
-        };
-        return sink.sink;
+        const opened = await openSink(options, rate, out, live);
+        sink = opened.sink;
+        // Played audio goes straight up: meters, the echo stage's far end, the recording.
+        const taps = fanOut([
+          (pcm) => {
+            levels.outputDb = levelDbfs(pcm);
+            levels.outputAt = performance.now();
+          },
+          opened.kind === 'speaker' ? echo?.playback : null,
+          (pcm, at, pcmRate) => void recorder?.model(pcm, at, pcmRate ?? rate),
+        ]);
+        opened.sink.onPlayed = (pcm, at, pcmRate) => taps(pcm, at, pcmRate ?? rate);
+        return opened.sink;
       },
-      processFrame: (frame, sink) => {
-        // Muted: silence keeps flowing so the server's VAD timing and idle timer stay happy.
-        let pcm = muted ? Buffer.alloc(frame.pcm.length) : frame.pcm;
-        inputDb = levelDbfs(pcm);
-        if (liveSpeaker && options.input === undefined && options.echoGuard !== false) {
-          pcm = guard.process(pcm, frameMs, performance.now(), sink !== null && !sink.idle()).pcm;
-        }
-        return pcm;
-      },
+      // A mic frame goes straight down: mute → level meter → echo → recording → socket.
+      micStages: [
+        muteStage(() => levels.muted),
+        meterStage((db) => (levels.inputDb = db)),
+        ...(echo ? [echo] : []),
+        tapStage('recorder', (frame) => void recorder?.user(frame.pcm, performance.now())),
+      ],
       onSentFrame: (pcm, capturedAt, sentAt) => {
         if (options.input === undefined && micLatency.length < 100_000) micLatency.push(sentAt - capturedAt);
-        void recorder?.user(pcm, sentAt);
+        summary?.(pcm, sentAt);
       },
       ...(tools ? { tools } : {}),
       ...(options.output === undefined ? {} : { outputPath: options.output }),
       ...(source.ended === undefined
         ? {}
-        : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? 2000 } }),
+        : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? DEFAULT_TRAILING_SILENCE_MS }, inputName: options.input! }),
+      ...(options.replyTimeoutS === undefined ? {} : { replyTimeoutMs: options.replyTimeoutS * 1000 }),
       observe: out.jsonMode ? jsonObserver(out) : (event) => view.observe(event),
       signal: AbortSignal.any([signal, quit.signal]),
       logAudioFrames: options.json === true,
@@ -192,13 +210,13 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         : watchTools(toolsModule.watchAgentConfig, agentFile, tools, chat, out, (names) => view.setTools(names));
     view.attach({
       interrupt: () => chat.interrupt(),
-      toggleMute: () => (muted = !muted),
+      toggleMute: () => (levels.muted = !levels.muted),
       quit: () => quit.abort(),
+      quitNow: () => process.exit(130),
       levels: () => {
-        const sink = chat.sink();
-        const playing = sink !== null && !sink.idle();
+        const now = playing();
         // The speaker meter falls back to silence once nothing has played for a moment.
-        return { inputDb, outputDb: playing || performance.now() - outputAt < 150 ? outputDb : -100, playing };
+        return { inputDb: levels.inputDb, outputDb: now || performance.now() - levels.outputAt < 150 ? levels.outputDb : -100, playing: now };
       },
     });
     const outcome = await chat.done;
@@ -213,10 +231,33 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     watcher?.close();
     view.close();
     recorder?.closeSync();
-    process.off('exit', closeRecorder);
+    forgetRecorder();
     releaseReservedWavs();
     await stopSimulator?.();
   }
+}
+
+/** --echo: the stage that keeps the model from hearing itself through the speaker (none without mic + speaker, or off). */
+async function echoStage(options: ChatCommandOptions, frameMs: number, playing: () => boolean, out: Output): Promise<EchoStage | null> {
+  const mode = echoMode(options);
+  if (options.input !== undefined || options.output !== undefined || mode === 'off') return null;
+  if (mode === 'cancel') {
+    // TODO(aec): wire createEchoCanceller (src/audio/echo/canceller.ts) here once it exists: echoCancelStage(createEchoCanceller()).
+    out.line(out.chalk.yellow('warning: --echo cancel: the echo canceller is not in this build yet; using the echo guard'));
+  }
+  return echoGuardStage(new EchoGuard(), frameMs, playing);
+}
+
+/** --echo cancel|guard|off; --no-echo-guard is `off`, --echo-guard is `guard`. */
+export function echoMode(options: ChatCommandOptions): 'cancel' | 'guard' | 'off' {
+  if (options.echo !== undefined) {
+    if (options.echo !== 'cancel' && options.echo !== 'guard' && options.echo !== 'off') {
+      throw new HydraError('usage', `--echo must be cancel, guard or off (got ${JSON.stringify(options.echo)})`);
+    }
+    return options.echo;
+  }
+  if (options.echoGuard === false) return 'off';
+  return 'guard';
 }
 
 /** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */
@@ -317,16 +358,6 @@ export function jsonEvent(event: ChatEvent, tMs: number): Record<string, unknown
       return { t, event: 'turn', turn: event.turn, ...event.metric };
     case 'played':
       return { t, event: 'playback', ...event };
-  }
-}
-
-function warnPlainText(url: string, apiKey: string, mock: boolean, out: Output): void {
-  if (mock || apiKey === '') return;
-  const parsed = new URL(url);
-  const host = parsed.hostname.toLowerCase();
-  const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
-  if (parsed.protocol === 'ws:' && !loopback) {
-    out.warn(`${parsed.host} is reached over plain ws://, so the API key travels unencrypted; use wss://`);
   }
 }
 

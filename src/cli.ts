@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
+import { installExitHooks } from './exit-hooks.js';
 import { registerSimulateCommand } from './mock/command.js';
 import { DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
@@ -48,7 +49,9 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--record <wav>', 'record the conversation as heard: stereo 48 kHz WAV, you left, the model right (valid even after Ctrl-C)')
     .option('--force', 'replace existing --output / --record files (without it they are refused)')
     .option('--echo-guard', 'gate the mic while the model plays unless you speak clearly louder than its echo (the default with a live speaker)')
-    .option('--no-echo-guard', 'with headphones: full duplex, the mic always open')
+    .option('--no-echo-guard', 'with headphones: full duplex, the mic always open (same as --echo off)')
+    .addOption(new Option('--echo <mode>', 'echo handling with a live speaker: cancel, guard or off').choices(['cancel', 'guard', 'off']))
+    .option('--reply-timeout <s>', 'a turn the server heard but did not answer for this long (default 30): an error with --input, a warning in live chat', integer('--reply-timeout'))
     .option('--verbose', 'show every frame type with timing')
     .option('--quiet', 'print only errors')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
@@ -60,10 +63,10 @@ Try the following:
   $ SMALLEST_API_KEY=... hydra-chat --voice reed
   $ hydra-chat simulate --port 8765`,
     )
-    .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }) => {
+    .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number; replyTimeout?: number }) => {
       const { runChatCommand } = await import('./chat-command.js');
       const code = await runChatCommand(
-        { ...options, trailingSilenceMs: options.trailingSilence ?? 2000 },
+        { ...options, trailingSilenceMs: options.trailingSilence ?? 2000, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
         { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin },
       );
       context.setExit(code);
@@ -167,6 +170,7 @@ let stopRun: (() => void) | null = null;
 
 /** What bin/hydra-chat.js runs: main() with crash handling and a bounded exit. */
 export async function run(): Promise<void> {
+  installExitHooks();
   const internal = new HydraError('internal', '').exitCode;
   let crashed = false;
   // An error nothing caught (a bug, or a tool handler's stray timer throwing): say so in one line, then

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { HydraError } from './errors.js';
+import { HydraError, serverFullError } from './errors.js';
 import { DEFAULT_URL } from './models.js';
 import { decodeServerFrame, encode, stampEventId, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';
 import { redact } from './redact.js';
@@ -120,7 +120,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       closeInfo = { code, reason: reasonBuffer.toString(), serverFull, ...(frameTooLarge ? { frameTooLarge } : {}) };
       if (!settled) {
         if (serverFull || code === 1013) {
-          fail(new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' }));
+          fail(serverFullError());
         } else {
           fail(new HydraError('connect-failed', `the server closed the connection during the handshake (code ${code})`));
         }

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'output-file'
   | 'tool'
   | 'scenario-failed'
+  | 'no-speech'
+  | 'no-reply'
   | 'interrupted'
   | 'internal';
 
@@ -38,6 +40,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   'output-file': 15,
   tool: 16,
   'scenario-failed': 17,
+  'no-speech': 18,
+  'no-reply': 19,
   interrupted: 130,
   internal: 70,
 };
@@ -65,4 +69,9 @@ export function toHydraError(error: unknown, fallback: ErrorCode = 'internal'): 
   if (error instanceof HydraError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new HydraError(fallback, message, { cause: error });
+}
+
+/** server_full (+ close 1013), wherever it is seen: during the handshake or after it (§1.6). */
+export function serverFullError(): HydraError {
+  return new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' });
 }

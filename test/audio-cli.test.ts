@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../src/audio/wav.js';
-import { cli, isFrame, startCli } from './support/cli-process.js';
+import { cli, isFrame, startCli, type CliProcess, type JsonLine } from './support/cli-process.js';
 import { activeSpans, startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
 
 const HELLO = 'test/fixtures/hello-16k.wav';
@@ -35,6 +35,19 @@ const replyEnded = (ms: number, quietMs = 400) => (s: Int16Array): boolean => {
   return last !== undefined && (last[1] - last[0]) / 48 >= ms && (s.length - last[1]) / 48 >= quietMs;
 };
 
+/** Speaks, waits until `ms` of the reply was heard, then speaks over it: the capture and the flush's playback event. */
+async function talkOver(run: CliProcess, ms: number): Promise<{ capture: ReturnType<VirtualAudio['capture']>; played: JsonLine }> {
+  await run.waitFor(isFrame('session.configured'));
+  const capture = audio.capture();
+  await audio.speak(HELLO);
+  await run.waitFor(isFrame('response.output_audio.delta'));
+  await capture.until(replyHeardFor(ms));
+  const second = audio.speak(HELLO);
+  const played = await run.waitFor((line) => line.event === 'playback');
+  await second;
+  return { capture, played };
+}
+
 describe('live audio', () => {
   it('`devices` prints a clean table: no PortAudio banners, no ALSA noise', async () => {
     const run = await cli(['devices'], audio.env);
@@ -56,6 +69,9 @@ describe('live audio', () => {
     expect(live.code).toBe(13);
     const file = await cli(['--mock', '--input', HELLO, '--output', join(dir, 'no-addon.wav')], missing);
     expect(file.code).toBe(0);
+    const badEcho = await cli(['--mock', '--echo', 'loud'], missing);
+    expect(badEcho.code).toBe(2);
+    expect(badEcho.stderr).toMatch(/--echo.*cancel, guard, off/);
   }, 40_000);
 
   it('an unknown --input-device fails with the devices that exist', async () => {
@@ -98,16 +114,9 @@ describe('live audio', () => {
 
   it('barge-in: talking over the reply cuts it short on the speaker', async () => {
     const run = startCli(['--mock', '--json'], audio.env);
-    await run.waitFor(isFrame('session.configured'));
-    const capture = audio.capture();
-    await audio.speak(HELLO);
-    await run.waitFor(isFrame('response.output_audio.delta'));
     // Once 600 ms of the reply has been heard, speak again (through the echo guard: no echo here).
-    await capture.until(replyHeardFor(600));
-    const second = audio.speak(HELLO);
-    const played = await run.waitFor((line) => line.event === 'playback');
+    const { capture, played } = await talkOver(run, 600);
     expect(played.droppedMs).toBeGreaterThan(500);
-    await second;
     const samples = await capture.until(replyEnded(0, 300));
     await capture.stop();
     run.child.kill('SIGINT');
@@ -132,11 +141,13 @@ describe('live audio', () => {
       guarded.child.kill('SIGINT');
       expect(await guarded.exited).toBe(0);
       expect(guarded.lines.filter((line) => line.event === 'note' && line.kind === 'speech-started')).toEqual([]);
-      // Unguarded, the same echo is heard as the user: the model interrupts itself.
-      const unguarded = startCli(['--mock', '--json', '--greet', '--no-echo-guard'], audio.env);
-      await unguarded.waitFor((line) => line.event === 'note' && line.kind === 'speech-started');
-      unguarded.child.kill('SIGINT');
-      expect(await unguarded.exited).toBe(0);
+      // Unguarded (--echo off, or its alias --no-echo-guard), the same echo is heard as the user: the model interrupts itself.
+      for (const off of [['--no-echo-guard'], ['--echo', 'off']]) {
+        const unguarded = startCli(['--mock', '--json', '--greet', ...off], audio.env);
+        await unguarded.waitFor((line) => line.event === 'note' && line.kind === 'speech-started');
+        unguarded.child.kill('SIGINT');
+        expect(await unguarded.exited).toBe(0);
+      }
     } finally {
       await undo();
     }
@@ -146,15 +157,8 @@ describe('live audio', () => {
     const undo = await audio.echo(30);
     try {
       const run = startCli(['--mock', '--json'], audio.env);
-      await run.waitFor(isFrame('session.configured'));
-      const capture = audio.capture();
-      await audio.speak(HELLO);
-      await run.waitFor(isFrame('response.output_audio.delta'));
-      await capture.until(replyHeardFor(600));
-      const second = audio.speak(HELLO);
-      const played = await run.waitFor((line) => line.event === 'playback');
+      const { capture, played } = await talkOver(run, 600);
       expect(played.droppedMs).toBeGreaterThan(300);
-      await second;
       await capture.stop();
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);

@@ -2,6 +2,7 @@
  * The real client against the real simulator over a real socket. Audio comes from WAV fixtures
  * paced at real time; the reply goes to a clock sink (plays at real time, no device).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClockSink } from '../src/audio/clock-sink.js';
 import { pcmSource } from '../src/audio/file-source.js';
 import { readWav, readWavMono16k } from '../src/audio/wav.js';
-import { runChat, type ChatEvent, type ChatOptions, type ToolRunner } from '../src/chat.js';
+import { fanOut, runStages } from '../src/audio/pipeline/stage.js';
+import { echoCancelStage, meterStage, muteStage, tapStage } from '../src/audio/pipeline/stages.js';
+import type { AudioSource } from '../src/audio/types.js';
+import { runChat, startChat, type ChatEvent, type ChatOptions, type ToolRunner } from '../src/chat.js';
+import { FileInput } from '../src/input-replay.js';
+import { createOutput } from '../src/ui/output.js';
+import { voiceFallback, voiceLine } from '../src/voice-fallback.js';
+import { createView, type KeyInput } from '../src/ui/view.js';
+import { silence } from './fixtures/faults/harness.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
 import type { ClientEvent } from '../src/protocol.js';
 
@@ -34,7 +43,6 @@ async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return sim;
 }
 
-const silence = (ms: number): Buffer => Buffer.alloc(Math.round((ms / 1000) * 16000) * 2);
 
 /** A chat over PCM already in memory that ends by itself once the reply has played. */
 function chatOver(sim: Simulator, pcm: Buffer, extra: Partial<ChatOptions> = {}) {
@@ -193,3 +201,162 @@ describe('chat against the simulator', () => {
     expect(frames.filter((f) => f.type === 'session.configure')).toHaveLength(2);
   });
 });
+
+describe('the shell around the session', () => {
+  it('live chat (no input file): a turn with no reply is a warning after --reply-timeout, and the chat goes on', async () => {
+    const sim = await simulator({ responseDelayMs: 600_000 });
+    const events: ChatEvent[] = [];
+    const controller = new AbortController();
+    let warned!: () => void;
+    const warning = new Promise<void>((resolve) => (warned = resolve));
+    const chat = startChat({
+      url: sim.url,
+      model: 'hydra',
+      apiKey: 'test-key',
+      session: { generate_initial_response: false },
+      source: liveLike(pcmSource(Buffer.concat([silence(200), hello]), { frameMs: 20 })),
+      openSink: async (rate) => createClockSink(rate),
+      replyTimeoutMs: 300,
+      observe: (event) => {
+        events.push(event);
+        if (event.type === 'note' && event.note.kind === 'warning' && event.note.code === 'no-reply') warned();
+      },
+      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(20_000)]),
+    });
+    await warning;
+    expect(notes(events).find((n) => n.kind === 'warning' && n.code === 'no-reply')).toMatchObject({ message: 'no reply within 0.3 s; still listening' });
+    expect(chat.state()?.configured).toBe(true); // still running
+    controller.abort();
+    expect((await chat.done).reason).toBe('user-quit');
+  });
+
+  it('a file input: nothing before start(), stands still while paused, and rewinds to the last answered turn', async () => {
+    const pcm = Buffer.concat([silence(100), Buffer.alloc(640 * 5, 1)]);
+    const source = pcmSource(pcm, { frameMs: 20 });
+    const input = new FileInput(source);
+    const frames: Buffer[] = [];
+    let started = false;
+    expect(input.configured(() => (started = true))).toBeNull();
+    expect(started).toBe(true);
+    await new Promise<void>((resolve) => {
+      void source.start((frame) => {
+        frames.push(frame.pcm);
+        input.frame();
+        if (frames.length === 3) {
+          input.answered(); // mark after 60 ms
+        }
+        if (frames.length === 6) {
+          input.speech();
+          input.sessionEnded();
+          resolve();
+        }
+      }, () => undefined);
+    });
+    const before = frames.length;
+    expect(before).toBe(6); // paused: no more frames
+    const back = input.configured(() => undefined);
+    expect(back).toEqual({ from: 120, to: 60 });
+    await new Promise<void>((resolve) => {
+      const wait = (): void => void (frames.length > before ? resolve() : setImmediate(wait));
+      wait();
+    });
+    await source.close();
+    expect(frames[before]!.equals(frames[3]!)).toBe(true); // the frame after the mark comes again
+  });
+
+  it('pipeline stages run in order; mute sends silence of the same length; taps see what goes out', () => {
+    const seen: number[] = [];
+    let muted = true;
+    const levels: number[] = [];
+    const stages = [muteStage(() => muted), meterStage((db) => levels.push(db)), tapStage('tap', (frame) => seen.push(frame.pcm.readInt16LE(0)))];
+    const loud = Buffer.alloc(640);
+    loud.writeInt16LE(12000, 0);
+    const out1 = runStages(stages, { pcm: loud, at: 1 });
+    expect(out1.pcm.length).toBe(640);
+    expect(out1.pcm.every((b) => b === 0)).toBe(true);
+    muted = false;
+    const out2 = runStages(stages, { pcm: loud, at: 2 });
+    expect(out2.pcm).toBe(loud);
+    expect(seen).toEqual([0, 12000]);
+    expect(levels[0]).toBe(-100);
+    expect(levels[1]).toBeGreaterThan(-100);
+  });
+
+  it('a canceller plugs in as one stage: its process() shapes the mic, its playback() hears what was played', () => {
+    const played: number[] = [];
+    const stage = echoCancelStage({ process: (pcm) => Buffer.alloc(pcm.length, 7), playback: (pcm, at, rate) => played.push(pcm.length, at, rate) });
+    expect(runStages([stage], { pcm: Buffer.alloc(4, 1), at: 0 }).pcm).toEqual(Buffer.alloc(4, 7));
+    fanOut([stage.playback, null])(Buffer.alloc(10), 5, 24000);
+    expect(played).toEqual([10, 5, 24000]);
+  });
+});
+
+describe('what the server did with the voice (pure)', () => {
+  it('one line for a rejection ("any more" only for a voice that once existed), one for a silent swap, none otherwise', () => {
+    expect(voiceLine('reed', true, 'sterling', 'hydra-v1.1')).toBe('voice reed is not served on hydra-v1.1 any more; using sterling — see `hydra-chat voices`');
+    expect(voiceLine('nobody', true, undefined, 'hydra')).toBe("voice nobody is not served on hydra; using the server's default voice — see `hydra-chat voices`");
+    expect(voiceLine('sterling', false, 'wren', 'hydra')).toBe('the server does not know voice sterling and used wren instead — see `hydra-chat voices`');
+    expect(voiceLine('reed', false, 'reed', 'hydra')).toBeNull();
+    expect(voiceLine('reed', false, undefined, 'hydra')).toBeNull();
+    expect(voiceLine(undefined, true, 'sterling', 'hydra')).toBeNull();
+    const fallback = voiceFallback({ voice: 'reed', instructions: 'x' }, 'hydra');
+    expect(fallback.config()).toEqual({ voice: 'reed', instructions: 'x' });
+    fallback.reject();
+    expect(fallback.config()).toEqual({ instructions: 'x' });
+    expect(fallback.configured('wren')).toMatch(/^voice reed is not served/);
+    expect(fallback.configured('wren')).toBeNull(); // said once per run
+  });
+});
+
+describe('the view quits through a control', () => {
+  it('Ctrl-C in raw mode quits like q (no signal sent to ourselves); a second Ctrl-C asks to end now', () => {
+    const listeners = new Set<(data: Buffer) => void>();
+    const keys: KeyInput = {
+      isTTY: true,
+      setRawMode: () => undefined,
+      on: (_event, listener) => listeners.add(listener),
+      off: (_event, listener) => listeners.delete(listener),
+      resume: () => undefined,
+      pause: () => undefined,
+    };
+    const out = createOutput({ stdout: { write: () => undefined }, stderr: { write: () => undefined }, json: false, color: false, quiet: false });
+    const view = createView({ out, input: keys, verbose: false, header: { model: 'hydra', voice: undefined, url: 'ws://x', tools: [], mock: true } });
+    let signals = 0;
+    const onSigint = (): void => void (signals += 1);
+    process.on('SIGINT', onSigint);
+    const calls: string[] = [];
+    view.attach({ interrupt: () => undefined, toggleMute: () => false, quit: () => calls.push('quit'), quitNow: () => calls.push('now'), levels: () => ({ inputDb: -100, outputDb: -100 }) });
+    try {
+      for (const listener of [...listeners]) listener(Buffer.from('\u0003'));
+      for (const listener of [...listeners]) listener(Buffer.from('\u0003'));
+    } finally {
+      view.close();
+      process.off('SIGINT', onSigint);
+    }
+    expect(calls).toEqual(['quit', 'now']);
+    expect(signals).toBe(0);
+  });
+});
+
+describe('exit hooks (one registry, owned by the CLI)', () => {
+  it('run once at exit, newest first; a failing hook does not stop the others; a forgotten one does not run', () => {
+    const script = [
+      "import { atExit } from './dist/src/exit-hooks.js';",
+      "atExit(() => process.stdout.write('first\\n'));",
+      "atExit(() => { throw new Error('boom'); });",
+      "const forget = atExit(() => process.stdout.write('forgotten\\n'));",
+      "atExit(() => process.stdout.write('last\\n'));",
+      'forget();',
+      'process.exit(3);',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status).toBe(3);
+    expect(run.stdout).toBe('last\nfirst\n');
+    expect(run.stderr).toBe('');
+  });
+});
+
+/** The same audio as a source that cannot rewind: how the shell treats a microphone. */
+function liveLike(source: ReturnType<typeof pcmSource>): AudioSource {
+  return { frameMs: source.frameMs, start: (onFrame, onError) => source.start(onFrame, onError), close: () => source.close() };
+}

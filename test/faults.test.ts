@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { pcmSource } from '../src/audio/file-source.js';
 import { createClockSink } from '../src/audio/clock-sink.js';
+import { tapStage } from '../src/audio/pipeline/stages.js';
 import { startChat, type ChatEvent, type ChatOptions, type ToolRunner } from '../src/chat.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
 import { createToolRunner, validateAgentConfig } from '../src/tools/index.js';
@@ -34,6 +37,7 @@ let dir: string;
 let utterance: string;
 const simulators: Simulator[] = [];
 const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hydra-faults-'));
@@ -44,6 +48,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
   await Promise.all(simulators.splice(0).map((sim) => sim.close()));
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  await Promise.all(closers.splice(0).map((close) => close()));
 });
 
 async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -82,7 +87,12 @@ describe('fault matrix: the socket drops', () => {
     const sim = await simulator({ faults: { dropAfterDeltas: 2 }, realtimeFactor: 2 });
     const log = simLog(sim);
     const sent: number[] = [];
-    const run = engine(sim, { tools: { declarations: WEATHER, run: async () => ({ ok: true, output: '{}', durationMs: 0 }) }, onSentFrame: (_pcm, _c, at) => sent.push(at) });
+    const heard: number[] = [];
+    const run = engine(sim, {
+      tools: { declarations: WEATHER, run: async () => ({ ok: true, output: '{}', durationMs: 0 }) },
+      onSentFrame: (_pcm, _c, at) => sent.push(at),
+      micStages: [tapStage('test-recorder', () => heard.push(performance.now()))],
+    });
     await run.events.waitFor(isNote('configured'), 'configured');
     void run.source.say(turnSpeech());
     const retry = await run.events.waitFor(isStatus('retrying'), 'retrying');
@@ -107,8 +117,9 @@ describe('fault matrix: the socket drops', () => {
     const strip = (f: Record<string, unknown>) => (f as { session: unknown }).session;
     expect(strip(configures[1]!.frame)).toEqual(strip(configures[0]!.frame));
     expect(strip(configures[0]!.frame)).toMatchObject({ instructions: 'Be brief.', voice: 'reed', tools: [{ name: 'get_weather' }] });
-    // The microphone (and so --record) kept running through the gap.
-    expect(sent.some((at) => at > droppedAt && at < reconnectedAt)).toBe(true);
+    // The microphone (and so --record, a tap stage) kept running through the gap; nothing counted as sent in it.
+    expect(heard.some((at) => at > droppedAt && at < reconnectedAt)).toBe(true);
+    expect(sent.some((at) => at > droppedAt && at < reconnectedAt)).toBe(false);
   });
 
   it('mid-tool-call: the result of the dead session is discarded, never sent to the new one', async () => {
@@ -544,3 +555,336 @@ describe('fault matrix: signals (the CLI)', () => {
   });
 });
 
+
+// ── What the input says (issue 12.1, 12.2) ───────────────────────────────────
+
+/** The audio each session received, in order, keyed by session id. */
+function receivedAudio(sim: Simulator): Map<string, Buffer[]> {
+  const bySession = new Map<string, Buffer[]>();
+  sim.on('client-frame', (sessionId, event) => {
+    if (event.type !== 'input_audio_buffer.append') return;
+    const list = bySession.get(sessionId) ?? [];
+    list.push(Buffer.from(event.audio, 'base64'));
+    bySession.set(sessionId, list);
+  });
+  return bySession;
+}
+
+describe('fault matrix: every byte of --input reaches a configured session (the CLI)', () => {
+  let speech: Buffer;
+  let speechWav: string;
+  beforeAll(() => {
+    // Starts with speech at once: a client that starts the file before session.configured loses its first syllable.
+    speech = Buffer.concat([tone(700), silence(300)]);
+    speechWav = join(dir, 'speech-first.wav');
+    writeWav16k(speechWav, speech);
+  });
+
+  it('no audio before session.configured: the configured session gets the file from its first byte', async () => {
+    const sim = await simulator();
+    const audio = receivedAudio(sim);
+    const run = await cli(cliArgs(sim.url).map((arg) => (arg === utterance ? speechWav : arg)), KEY_ENV);
+    expect(run.code, run.stderr).toBe(0);
+    const sessions = [...audio.values()];
+    expect(sessions).toHaveLength(1);
+    const sent = Buffer.concat(sessions[0]!);
+    expect(sent.subarray(0, speech.length).equals(speech)).toBe(true);
+    expect(sent.subarray(speech.length).every((byte) => byte === 0)).toBe(true); // then only trailing silence
+  });
+
+  it('server_full twice: the question is not lost while retrying; the session that runs hears all of it', async () => {
+    const sim = await simulator({ faults: { serverFullTimes: 2 } });
+    const audio = receivedAudio(sim);
+    const run = startCli(['--json', ...cliArgs(sim.url).map((arg) => (arg === utterance ? speechWav : arg))], KEY_ENV);
+    expect(await run.exited, run.stderr()).toBe(0);
+    expect(run.lines.filter((l) => l.event === 'retrying')).toHaveLength(2);
+    expect(run.lines.find(ended)).toMatchObject({ reason: 'input-finished', turns: 1 });
+    const sent = Buffer.concat([...audio.values()][0]!);
+    expect(sent.subarray(0, speech.length).equals(speech)).toBe(true);
+  });
+
+  it('a drop mid-turn: the unanswered turn is spoken again from its start on the new session, with one line saying so', async () => {
+    const sim = await simulator();
+    const audio = receivedAudio(sim);
+    let dropped: string | null = null;
+    sim.on('server-frame', (sessionId, frame) => {
+      if (dropped === null && frame.type === 'input_audio_buffer.speech_started') {
+        dropped = sessionId;
+        sim.inject('drop', sessionId);
+      }
+    });
+    const run = await cli(cliArgs(sim.url).map((arg) => (arg === utterance ? speechWav : arg)), KEY_ENV);
+    expect(run.code, run.stderr).toBe(0);
+    const ids = [...audio.keys()];
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe(dropped);
+    const first = Buffer.concat(audio.get(ids[0]!)!);
+    const second = Buffer.concat(audio.get(ids[1]!)!);
+    // The dropped session got the start of the file (and no more than the file); the next one all of it, from byte 0.
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.equals(speech.subarray(0, first.length))).toBe(true);
+    expect(second.subarray(0, speech.length).equals(speech)).toBe(true);
+    expect(run.stdout.match(/was not answered before the connection was lost; saying it again/g)).toHaveLength(1);
+    expect(run.stdout).toMatch(/turn at 0\.0 s of \S*speech-first\.wav/);
+  });
+});
+
+describe('fault matrix: answered turns are not spoken again (the CLI)', () => {
+  it('a drop after the first turn was answered: the new session hears the file from there on, the first question is not asked twice', async () => {
+    const sim = await simulator();
+    const audio = receivedAudio(sim);
+    let dropped = false;
+    sim.on('server-frame', (sessionId, frame) => {
+      if (!dropped && frame.type === 'response.done') {
+        dropped = true;
+        sim.inject('drop', sessionId);
+      }
+    });
+    const first = tone(600);
+    const second = tone(600, 330);
+    const wav = join(dir, 'two-turns.wav');
+    writeWav16k(wav, Buffer.concat([first, silence(1200), second, silence(1200)]));
+    const run = startCli(['--json', '--url', sim.url, '--input', wav, '--output', join(dir, 'two-turns-out.wav')], KEY_ENV);
+    expect(await run.exited, run.stderr()).toBe(0);
+    const sessions = [...audio.values()].map((frames) => Buffer.concat(frames));
+    expect(sessions).toHaveLength(2);
+    expect(sessions[1]!.indexOf(first.subarray(0, 640))).toBe(-1); // the first question is not asked again
+    expect(sessions[1]!.indexOf(second.subarray(0, 640))).toBeGreaterThanOrEqual(0);
+    expect(run.lines.filter((l) => l.event === 'turn')).toHaveLength(2);
+    expect(run.lines.filter((l) => l.event === 'note' && l.code === 'input-replayed')).toEqual([]);
+  });
+});
+
+describe('fault matrix: a run that heard nothing does not pass (the CLI)', () => {
+  it('a silent --input: exit 18, "the server heard no speech in …"', async () => {
+    const sim = await simulator();
+    const quiet = join(dir, 'quiet.wav');
+    writeWav16k(quiet, silence(800));
+    const run = await cli(['--url', sim.url, '--input', quiet, '--output', join(dir, 'quiet-out.wav'), '--trailing-silence', '600'], KEY_ENV);
+    expect(run.code).toBe(18);
+    expect(run.stderr).toContain(`error: the server heard no speech in ${quiet}`);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a turn heard but never answered: exit 19, "no reply within 1 s" (--reply-timeout), not silence for ever', async () => {
+    const sim = await simulator({ responseDelayMs: 600_000 });
+    const run = await cli([...cliArgs(sim.url), '--reply-timeout', '1'], KEY_ENV, 20_000);
+    expect(run.code).toBe(19);
+    expect(run.stderr).toMatch(/^error: no reply within 1 s/m);
+  });
+
+  it('a cough the server discards as noise is not a turn: exit 18', async () => {
+    const sim = await simulator();
+    const log = simLog(sim);
+    const cough = join(dir, 'cough.wav');
+    writeWav16k(cough, Buffer.concat([silence(200), tone(200), silence(800)]));
+    const run = await cli(['--url', sim.url, '--input', cough, '--output', join(dir, 'cough-out.wav'), '--trailing-silence', '800'], KEY_ENV);
+    expect(log.frames.items.some((f) => f.frame.type === 'input_audio_buffer.speech_stopped')).toBe(true);
+    expect(run.code, run.stdout).toBe(18);
+    expect(run.stderr).toContain(`error: the server heard no speech in ${cough}`);
+  });
+
+  it('the server closing (1000) before it heard anything is not a pass either: exit 18', async () => {
+    const server = await rawServer((socket, frame) => {
+      if (frame.type !== 'session.configure') return;
+      socket.send(JSON.stringify({ type: 'session.configured', event_id: 'sv_0000000000000003', session: { voice: 'wren', output_audio_sample_rate: 48000 } }));
+      setImmediate(() => socket.close(1000));
+    });
+    const run = await cli(cliArgs(server.url), KEY_ENV);
+    expect(run.code).toBe(18);
+    expect(run.stderr).toContain(`error: the server heard no speech in ${utterance}`);
+  });
+
+  it('--reply-timeout must be a whole number', async () => {
+    const run = await cli(['--mock', '--reply-timeout', 'soon', '--input', utterance]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--reply-timeout must be a whole number/);
+  });
+});
+
+// ── Small hostile servers on a real socket ───────────────────────────────────
+
+type RawServer = { url: string; connections: number; received: Record<string, unknown>[] };
+
+/** A WebSocket server that greets with session.created and then does what `onFrame` says. */
+/** A WebSocket server on a free loopback port, closed after the test. */
+async function listen(): Promise<{ wss: WebSocketServer; server: RawServer }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+  return { wss, server: { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/waves/v1/s2s`, connections: 0, received: [] } };
+}
+
+async function rawServer(onFrame: (socket: WebSocket, frame: Record<string, unknown>) => void): Promise<RawServer> {
+  const { wss, server } = await listen();
+  wss.on('connection', (socket) => {
+    server.connections += 1;
+    socket.send(JSON.stringify({ type: 'session.created', event_id: 'sv_0000000000000001', session_id: `raw-${server.connections}` }));
+    socket.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+      server.received.push(frame);
+      onFrame(socket, frame);
+    });
+  });
+  return server;
+}
+
+/**
+ * The strict reading of §2.3/§10.3 in front of the simulator: a session.configure naming a voice is
+ * answered with the documented error and never configured; one without a voice goes through.
+ */
+async function voiceRejectingProxy(target: Simulator): Promise<RawServer> {
+  const { wss, server: proxy } = await listen();
+  wss.on('connection', (client, request) => {
+    proxy.connections += 1;
+    const upstream = new WebSocket(`ws://127.0.0.1:${target.port}${request.url ?? ''}`);
+    const queued: string[] = [];
+    upstream.on('open', () => queued.splice(0).forEach((text) => upstream.send(text)));
+    upstream.on('message', (data) => client.readyState === WebSocket.OPEN && client.send(data.toString()));
+    upstream.on('close', () => client.close());
+    upstream.on('error', () => client.terminate());
+    client.on('close', () => upstream.close());
+    client.on('message', (data) => {
+      const text = data.toString();
+      const frame = JSON.parse(text) as { type: string; session?: { voice?: string } };
+      if (frame.type === 'session.configure') {
+        proxy.received.push(frame);
+        if (frame.session?.voice !== undefined) {
+          const error = { type: 'invalid_request_error', code: 'invalid_request_error', message: `voice '${frame.session.voice}' does not exist`, param: 'session.configure.session.voice' };
+          client.send(JSON.stringify({ type: 'error', event_id: 'sv_00000000000000e1', error }));
+          return;
+        }
+      }
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
+      else queued.push(text);
+    });
+  });
+  return proxy;
+}
+
+describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
+  it('rejected with an error, then configured with the default (the simulator\'s August profile): one plain line, the turn is answered', async () => {
+    const sim = await simulator({ profile: 'aug-2026' });
+    const run = await cli([...cliArgs(sim.url), '--model', 'hydra-v1.1', '--voice', 'reed'], KEY_ENV);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.match(/voice reed is not served on hydra-v1\.1 any more; using sterling — see `hydra-chat voices`/g)).toHaveLength(1);
+    expect(run.stdout).not.toMatch(/server error/);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
+  });
+
+  it('rejected and never configured (the strict reading): reconnects without the voice, the conversation works, one line', async () => {
+    const sim = await simulator();
+    const proxy = await voiceRejectingProxy(sim);
+    const run = await cli([...cliArgs(proxy.url), '--model', 'hydra', '--voice', 'reed'], KEY_ENV);
+    expect(run.code, run.stderr).toBe(0);
+    expect(proxy.connections).toBe(2);
+    expect(proxy.received.map((frame) => (frame.session as { voice?: string }).voice)).toEqual(['reed', undefined]);
+    expect(run.stdout.match(/voice reed is not served on hydra any more; using wren — see `hydra-chat voices`/g)).toHaveLength(1);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
+  });
+
+  it('silently replaced (the May docs): says which voice the server used', async () => {
+    const sim = await simulator({ profile: 'may-2026' });
+    const run = await cli([...cliArgs(sim.url), '--model', 'hydra', '--voice', 'nobody'], KEY_ENV);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.match(/the server does not know voice nobody and used wren instead — see `hydra-chat voices`/g)).toHaveLength(1);
+  });
+});
+
+describe('fault matrix: hostile boundaries of the session (issue 13.6, 13.8, 13.18)', () => {
+  it('no session.configured, or one the decoder rejects: the run ends with a clear line instead of hanging', async () => {
+    // (A cut-off frame: the decoder must reject it however lenient it is about odd fields.)
+    for (const answer of [null, '{"type":"session.configured","event_id":"sv_0000000000000002","session":{"voice":"wr']) {
+      const server = await rawServer((socket, frame) => {
+        if (frame.type === 'session.configure' && answer !== null) socket.send(answer);
+      });
+      const events = new Log<ChatEvent>();
+      const outcome = await startChat({
+        url: server.url,
+        model: 'hydra',
+        apiKey: 'k',
+        session: {},
+        source: pcmSource(silence(200), { frameMs: 20 }),
+        openSink: async (rate) => createClockSink(rate),
+        observe: events.push,
+        signal: AbortSignal.timeout(10_000),
+        configuredTimeoutMs: 400,
+      }).done;
+      expect(outcome.reason === 'error' && outcome.error.exitCode).toBe(9);
+      expect(outcome.reason === 'error' && outcome.error.message).toMatch(/no usable session\.configured within 0\.4 s/);
+      expect(server.connections).toBe(1); // not retried
+    }
+  });
+
+  it('--max-retries holds when every session answers a turn and then drops (a short session counts)', async () => {
+    const sim = await simulator();
+    const log = simLog(sim);
+    sim.on('server-frame', (sessionId, frame) => {
+      if (frame.type === 'response.done') sim.inject('drop', sessionId);
+    });
+    const turns = join(dir, 'four-turns.wav');
+    writeWav16k(turns, Buffer.concat(Array.from({ length: 4 }, () => Buffer.concat([tone(600), silence(1200)]))));
+    const run = startCli(['--json', '--max-retries', '2', '--url', sim.url, '--input', turns, '--output', join(dir, 'answer-drop.wav')], KEY_ENV);
+    expect(await run.exited, run.stderr()).toBe(9);
+    expect(log.client('session.configure')).toHaveLength(3);
+    expect(run.lines.filter((l) => l.event === 'turn')).toHaveLength(3); // each session did answer its turn
+    expect(run.lines.filter((l) => l.event === 'retrying').map((l) => l.attempt)).toEqual([1, 2]);
+    expect(run.lines.find(ended)).toMatchObject({ reason: 'error', code: 'connect-failed' });
+  }, 30_000);
+
+  it('session.configure over the server limit is refused before connecting; over 16 KB is a warning', async () => {
+    const sim = await simulator();
+    const log = simLog(sim);
+    const huge = join(dir, 'huge-prompt.txt');
+    writeFileSync(huge, 'x'.repeat(2 * 1024 * 1024));
+    const refused = await cli(['--url', sim.url, '--prompt-file', huge, '--input', utterance], KEY_ENV);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: session\.configure would be 2048 KB, more than the 1024 KB a Hydra server accepts in one frame$/m);
+    expect(log.client('session.configure')).toEqual([]);
+    const long = join(dir, 'long-prompt.txt');
+    writeFileSync(long, 'Be brief. '.repeat(2000));
+    const warned = await cli([...cliArgs(sim.url), '--prompt-file', long], KEY_ENV);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stdout.match(/session\.configure is 20 KB .*above ~16 KB/g)).toHaveLength(1);
+  });
+
+  it('a 1009 close caused by our own frame is reported as such, and not retried', async () => {
+    const server = await rawServer((socket, frame) => {
+      if (frame.type === 'session.configure') socket.close(1009, 'message too big');
+    });
+    const run = startCli(['--json', ...cliArgs(server.url)], KEY_ENV);
+    expect(await run.exited).toBe(9);
+    expect(run.stderr()).toMatch(/a frame hydra-chat sent was larger than it accepts/);
+    expect(run.stderr()).not.toMatch(/arrived/);
+    expect(server.connections).toBe(1);
+  });
+
+  it("--url 'not a url' and a non-WebSocket scheme exit 2 with one line; plain http:// off this machine warns about the key", async () => {
+    const bad = await cli(['--url', 'not a url', '--input', utterance], KEY_ENV);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: --url "not a url" is not a URL$/m);
+    const ftp = await cli(['--url', 'ftp://example.com/x', '--input', utterance], KEY_ENV);
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toMatch(/--url must be a ws:\/\/ or wss:\/\/ URL/);
+    const plain = await cli(['--url', 'http://hydra.invalid/waves/v1/s2s', '--input', utterance], KEY_ENV);
+    expect(plain.stdout).toMatch(/warning: hydra\.invalid is reached over plain http:\/\/, so the API key travels unencrypted/);
+    expect(plain.stdout + plain.stderr).not.toContain(KEY_ENV.SMALLEST_API_KEY);
+  });
+});
+
+describe('--verbose shows the outgoing audio (issue 16.7)', () => {
+  it('summarised once a second: appends, bytes, mic level', async () => {
+    const run = await cli(['--mock', '--verbose', '--input', utterance, '--output', join(dir, 'verbose.wav'), '--trailing-silence', '1200']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n').filter((line) => / appends · /.test(line));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const line of lines) expect(line).toMatch(/→ .*\b(4[5-9]|5[0-5]) appends · [\d ]+ B · mic (−\d+ dB|silent)$/);
+    expect(lines.some((line) => /mic −\d+ dB/.test(line))).toBe(true);
+  });
+});

@@ -5,6 +5,7 @@
  * terminal without a cursor.
  */
 import ora, { type Ora } from 'ora';
+import { atExit } from '../exit-hooks.js';
 import type { Writable } from './output.js';
 
 export type LiveScreen = {
@@ -49,7 +50,7 @@ export function startLiveScreen(options: LiveScreenOptions): LiveScreen {
     }
     stream.write(SHOW_CURSOR);
   };
-  process.once('exit', onExit);
+  const forgetExit = atExit(onExit);
   return {
     update(text) {
       if (stopped) return;
@@ -68,7 +69,7 @@ export function startLiveScreen(options: LiveScreenOptions): LiveScreen {
     stop() {
       if (stopped) return;
       onExit();
-      process.off('exit', onExit);
+      forgetExit();
     },
   };
 }

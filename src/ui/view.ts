@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ChatEvent, ChatOutcome } from '../chat.js';
+import { atExit } from '../exit-hooks.js';
 import { redact } from '../redact.js';
 import type { Output, Writable } from './output.js';
 import { renderHeader, renderHelp, renderInfo, renderLogEntry, renderStatus, renderSummary } from './render.js';
@@ -23,6 +24,8 @@ export type ViewControls = {
   /** Flips mute; returns whether the mic is now muted. */
   toggleMute(): boolean;
   quit(): void;
+  /** A second Ctrl-C while quitting: end now (exit 130), as a second SIGINT does. */
+  quitNow?(): void;
   /** Current levels in dBFS (-100 = silence), and whether model audio is playing right now. */
   levels(): { inputDb: number; outputDb: number; playing?: boolean };
 };
@@ -48,7 +51,7 @@ export type ViewOptions = {
   liveScreen?: typeof startLiveScreen | null;
   /** Monotonic clock in ms (tests pass their own). */
   now?: () => number;
-  /** Ctrl-C in raw mode: what a terminal would do, SIGINT to ourselves (the CLI quits cleanly, twice = now). */
+  /** A second Ctrl-C while quitting (default: the controls' quitNow). */
   raiseInterrupt?: () => void;
   /** Live redraw period. */
   tickMs?: number;
@@ -115,14 +118,16 @@ export function createView(options: ViewOptions): View {
       emit(step.log);
     } else if (key === ' ') {
       c.interrupt();
-    } else if (key === 'q' || key === 'Q') {
-      if (quitting) return;
+    } else if (key === 'q' || key === 'Q' || key === '\u0003') {
+      // Ctrl-C in raw mode quits like q (the terminal sends no SIGINT then); a second one ends at once.
+      if (quitting) {
+        if (key === '\u0003') (options.raiseInterrupt ?? (() => c.quitNow?.()))();
+        return;
+      }
       quitting = true;
       state = { ...state, activity: 'ending' };
       emit([{ at: now(), kind: 'dim', text: 'quitting…' }]);
       c.quit();
-    } else if (key === '\u0003') {
-      (options.raiseInterrupt ?? (() => process.kill(process.pid, 'SIGINT')))();
     } else if (key === '?' || key === 'h') {
       const at = now();
       emit(renderHelp(chalk).map((text) => ({ at, kind: 'info' as const, text })));
@@ -178,12 +183,12 @@ export function createView(options: ViewOptions): View {
       input.setRawMode(true);
       input.on('data', onData);
       input.resume();
-      process.once('exit', onExit);
+      const forgetExit = atExit(onExit);
       detachKeys = () => {
         input.off('data', onData);
         restore();
         input.pause();
-        process.off('exit', onExit);
+        forgetExit();
       };
     },
     summary(outcome, extra) {

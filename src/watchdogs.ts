@@ -1,0 +1,42 @@
+/** The shell's two watchdogs as pure rules: a session must be configured, and a detected turn answered. */
+import { HydraError } from './errors.js';
+import type { Note, State } from './session.js';
+
+/** No usable session.configured in time (issue 13.6): exit 9, with why when its frame was malformed. */
+export function configuredTimeoutError(ms: number, malformed: string | null): HydraError {
+  const why = malformed === null ? '' : ` (its session.configured was malformed: ${malformed})`;
+  return new HydraError('connect-failed', `the server did not confirm the session: no usable session.configured within ${ms / 1000} s${why}`);
+}
+
+/**
+ * Which reply is awaited (issue 12.2): the user turn the server detected (its speech_stopped time) or a
+ * requested greeting (-1), until its first audio ends `State.turn`; null when nothing is awaited, or
+ * while our own tools run (their time does not count).
+ */
+export function replyKey(state: State | null): number | null {
+  if (state === null || !state.configured || state.phase === 'running-tool') return null;
+  return state.turn?.speechStoppedAt ?? (state.awaitingReply ? -1 : null);
+}
+
+/** When the reply does not come: with an input file the run fails; in live chat it is a warning. */
+export function noReply(ms: number, inputName: string | undefined): { kind: 'error'; error: HydraError } | { kind: 'warning'; note: Note } {
+  const message = `no reply within ${Math.round(ms / 100) / 10} s`;
+  if (inputName !== undefined) return { kind: 'error', error: new HydraError('no-reply', `${message} (the server heard a turn in ${inputName} but did not answer it)`) };
+  return { kind: 'warning', note: { kind: 'warning', code: 'no-reply', message: `${message}; still listening` } };
+}
+
+/** An input file in which the server detected no turn at all (issue 12.2). */
+export function noSpeechError(inputName: string): HydraError {
+  return new HydraError('no-speech', `the server heard no speech in ${inputName}`, { hint: 'is the file speech, loud enough, and not just silence?' });
+}
+
+/**
+ * Whether an input-file run that is ending (input finished, or the server closed) did its job (issue
+ * 12.2): the server must have detected a turn, and none may still await its reply. Null: it did.
+ */
+export function inputVerdict(inputName: string | undefined, heardTurn: boolean, awaitingReply: boolean): HydraError | null {
+  if (inputName === undefined) return null;
+  if (!heardTurn) return noSpeechError(inputName);
+  if (awaitingReply) return new HydraError('no-reply', `the server ended the session before replying to a turn in ${inputName}`);
+  return null;
+}
