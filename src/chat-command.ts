@@ -12,7 +12,7 @@ import { ConversationRecorder } from './audio/recorder.js';
 import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
 import { percentile } from './metrics.js';
-import { DEFAULT_MODEL, modelInfo } from './models.js';
+import { knownModels, modelInfo, pickModel } from './models.js';
 import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
 import { createView, type KeyInput } from './ui/view.js';
@@ -66,7 +66,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     ...(options.greet === undefined && agent?.greet !== undefined ? { greet: agent.greet } : {}),
     ...(options.prompt === undefined && options.promptFile === undefined && agent?.instructions !== undefined ? { prompt: agent.instructions } : {}),
   };
-  const model = effective.model ?? DEFAULT_MODEL;
+  const model = pickModel(effective.voice, effective.model);
   const session = await sessionConfig(effective, model, out);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
   const frameMs = options.frameMs ?? 20;
@@ -87,6 +87,10 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     apiKey = apiKey || 'mock-key';
     stopSimulator = () => simulator.close();
     out.line(out.chalk.dim(`using the built-in Hydra simulator at ${simulator.url} (--mock)`));
+  } else if (apiKey === '' && isLoopback(url)) {
+    // A local simulator (`hydra-chat simulate`) accepts any key: no need to make one up (issue 16).
+    apiKey = 'local-placeholder-key';
+    out.line(out.chalk.dim(`no API key: sending a placeholder to the local endpoint ${new URL(url).host}`));
   } else if (apiKey === '') {
     throw new HydraError('no-api-key', 'no API key: set SMALLEST_API_KEY (or pass --api-key)', {
       hint: 'to try hydra-chat offline, run it with --mock (the built-in simulator)',
@@ -170,7 +174,11 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         : watchTools(toolsModule.watchAgentConfig, agentFile, tools, chat, out, (names) => view.setTools(names));
     view.attach({
       interrupt: () => chat.interrupt(),
-      toggleMute: () => (muted = !muted),
+      toggleMute: () => {
+        muted = !muted;
+        out.json({ event: muted ? 'mute' : 'unmute' });
+        return muted;
+      },
       quit: () => quit.abort(),
       levels: () => {
         const sink = chat.sink();
@@ -185,7 +193,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     if (micLatency.length > 0) {
       out.debug(`mic → socket latency: p50 ${percentile(micLatency, 50)?.toFixed(2)} ms, p99 ${percentile(micLatency, 99)?.toFixed(2)} ms over ${micLatency.length} frames`);
     }
-    if (!out.jsonMode) view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
+    // A session that never started (the connect failed) has nothing to sum up: the error says it all.
+    if (!out.jsonMode && outcome.sessionId !== '') view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
     return report(outcome, out);
   } finally {
     watcher?.close();
@@ -207,7 +216,7 @@ function watchTools(
 ): { close(): void } {
   return watchAgentConfig(path, (result) => {
     if (!result.ok) {
-      out.line(out.chalk.red(`tools: ${result.error.message} — keeping the previous tools`));
+      out.warn(`tools: ${result.error.message} — keeping the previous tools`);
       out.json({ event: 'tools-reload', ok: false, error: result.error.message });
       return;
     }
@@ -220,17 +229,19 @@ function watchTools(
     out.json({ event: 'tools-reload', ok: true, tools: names, sent });
     const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
     if (frozen.length > 0) {
-      out.line(out.chalk.yellow(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`));
+      out.warn(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`);
+      out.json({ event: 'note', kind: 'restart-needed', changed: frozen, file: path });
     }
   });
 }
 
 async function sessionConfig(options: ChatCommandOptions, model: string, out: Output): Promise<SessionConfig> {
   const info = modelInfo(model);
-  if (!info) out.line(out.chalk.yellow(`warning: unknown model "${model}"; known: hydra, hydra-v1.0, hydra-v1.1 (sent anyway)`));
-  const voice = options.voice ?? info?.defaultVoice;
+  if (!info) out.warn(`unknown model "${model}"; known: ${knownModels()} (sent anyway)`);
+  // Without --voice no voice is sent: the server picks its default for the model (issue 16).
+  const voice = options.voice;
   if (options.voice !== undefined && info && !info.voices.includes(options.voice)) {
-    out.line(out.chalk.yellow(`warning: "${options.voice}" is not a ${model} voice; valid: ${info.voices.join(', ')} (sent anyway)`));
+    out.warn(`"${options.voice}" is not a ${model} voice; valid: ${info.voices.join(', ')} (sent anyway)`);
   }
   let instructions = options.prompt;
   if (options.promptFile !== undefined) {
@@ -265,14 +276,13 @@ async function openSink(options: ChatCommandOptions, rate: number, out: Output, 
     if (options.input === undefined) throw error;
     // A file-driven run still works without a sound card; say what the user is missing.
     const reason = error instanceof HydraError ? error.message : String(error);
-    out.line(out.chalk.yellow(`warning: no speaker (${reason}); the reply is not played — use --output reply.wav to keep it`));
+    out.warn(`no speaker (${reason}); the reply is not played — use --output reply.wav to keep it`);
     return { sink: createClockSink(rate), kind: 'clock' };
   }
 }
 
 function jsonObserver(out: Output): (event: ChatEvent) => void {
-  const startedAt = performance.now();
-  return (event) => out.json(jsonEvent(event, performance.now() - startedAt));
+  return (event) => out.json(jsonEvent(event, out.elapsedMs()));
 }
 
 /** The NDJSON shape of a chat event: frames as they crossed the wire (audio elided), the rest as facts. */
@@ -300,11 +310,19 @@ export function jsonEvent(event: ChatEvent, tMs: number): Record<string, unknown
 function warnPlainText(url: string, apiKey: string, mock: boolean, out: Output): void {
   if (mock || apiKey === '') return;
   const parsed = new URL(url);
-  const host = parsed.hostname.toLowerCase();
-  const loopback = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
-  if (parsed.protocol === 'ws:' && !loopback) {
+  if (parsed.protocol === 'ws:' && !isLoopback(url)) {
     out.warn(`${parsed.host} is reached over plain ws://, so the API key travels unencrypted; use wss://`);
   }
+}
+
+function isLoopback(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
 }
 
 function report(outcome: ChatOutcome, out: Output): number {

@@ -119,7 +119,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       closeInfo = { code, reason: reasonBuffer.toString(), serverFull, ...(frameTooLarge ? { frameTooLarge } : {}) };
       if (!settled) {
         if (serverFull || code === 1013) {
-          fail(new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' }));
+          fail(new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'Hydra stayed at capacity through every attempt; try again in a few minutes, or allow more with --max-retries' }));
         } else {
           fail(new HydraError('connect-failed', `the server closed the connection during the handshake (code ${code})`));
         }

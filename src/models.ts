@@ -27,7 +27,27 @@ export const MODELS: Readonly<Record<string, ModelInfo>> = {
   },
 };
 
-export const DEFAULT_MODEL = 'hydra';
+/** The current, recommended tag: what a run without --voice and --model uses (no voice sent; the server picks). */
+export const DEFAULT_MODEL = 'hydra-v1.1';
+
+/**
+ * The model a run uses: an explicit `--model` always wins; otherwise the voice picks it (the model whose
+ * roster has that voice: `reed` → hydra, `sterling` → hydra-v1.0, `aria` → hydra-v1.1); a voice no roster
+ * has, or no voice at all, gets the current model.
+ */
+export function pickModel(voice: string | undefined, model: string | undefined): string {
+  if (model !== undefined) return model;
+  if (voice !== undefined) {
+    const owner = Object.entries(MODELS).find(([, info]) => info.voices.includes(voice));
+    if (owner) return owner[0];
+  }
+  return DEFAULT_MODEL;
+}
+
+/** The known model tags, for warnings: `hydra, hydra-v1.0, hydra-v1.1`. */
+export function knownModels(): string {
+  return Object.keys(MODELS).join(', ');
+}
 
 /** The roster for a model tag, or undefined for a tag hydra-chat does not know. */
 export function modelInfo(model: string): ModelInfo | undefined {

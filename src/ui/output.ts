@@ -2,6 +2,7 @@
  * Where user-facing text goes. Plain lines for people (stderr when --json owns stdout), NDJSON for
  * scripts. Everything passes through `redact`, so the API key cannot reach the screen or a pipe.
  */
+import { performance } from 'node:perf_hooks';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
 
@@ -13,8 +14,10 @@ export type Output = {
   line(text: string): void;
   /** Detail for --verbose only (dimmed; never with --json or --quiet). */
   debug(text: string): void;
-  /** A machine-readable event (only with --json). */
+  /** A machine-readable event (only with --json): `t` (ms since start) added when absent, milliseconds to 0.1. */
   json(event: Record<string, unknown>): void;
+  /** Milliseconds since the output was created (the `t` of --json events). */
+  elapsedMs(): number;
   /** An error a person can act on: what happened, then what to do. */
   error(message: string, hint?: string): void;
   /** A warning that must reach the person even with --json or --quiet (then on stderr): security matters. */
@@ -37,13 +40,19 @@ export type OutputOptions = {
   verbose?: boolean;
   /** The environment, for TERM=dumb (no live screen). */
   env?: NodeJS.ProcessEnv;
+  /** Monotonic clock in ms (tests pass their own). */
+  now?: () => number;
 };
 
 export function createOutput(options: OutputOptions): Output {
   const human = options.json ? options.stderr : options.stdout;
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const dumb = options.env?.TERM === 'dumb';
+  const now = options.now ?? (() => performance.now());
+  const startedAt = now();
+  const elapsedMs = (): number => now() - startedAt;
   return {
+    elapsedMs,
     chalk,
     jsonMode: options.json,
     stream: human,
@@ -59,11 +68,13 @@ export function createOutput(options: OutputOptions): Output {
     },
     json(event) {
       if (!options.json) return;
-      options.stdout.write(redact(JSON.stringify(event)) + '\n');
+      const stamped = 't' in event ? event : { t: elapsedMs(), ...event };
+      options.stdout.write(redact(JSON.stringify(stamped, roundMs)) + '\n');
     },
     warn(text) {
       const stream = options.json || options.quiet ? options.stderr : human;
-      stream.write(redact(chalk.yellow(`warning: ${text}`)) + '\n');
+      const lines = stream.isTTY === true && stream.columns ? wrapWords(`warning: ${text}`, stream.columns) : [`warning: ${text}`];
+      stream.write(redact(chalk.yellow(lines.join('\n'))) + '\n');
     },
     error(message, hint) {
       const lines = [chalk.red(`error: ${message}`)];
@@ -79,4 +90,34 @@ export function wantsColor(stream: Writable, env: NodeJS.ProcessEnv, flag: boole
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
   return stream.isTTY === true;
+}
+
+/** JSON.stringify replacer: `t` and every `…Ms` / `…_ms` number rounded to 0.1 ms. */
+function roundMs(key: string, value: unknown): unknown {
+  if (typeof value !== 'number' || !(key === 't' || /(Ms|_ms)$/.test(key))) return value;
+  return Math.round(value * 10) / 10;
+}
+
+/**
+ * Breaks text into lines of at most `width` visible characters at spaces (a word longer than the
+ * width stays whole); continuation lines are indented by `indent` spaces.
+ */
+export function wrapWords(text: string, width: number, indent = 2): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (line !== '' && visibleWidth(candidate) > width) {
+      lines.push(line);
+      line = `${' '.repeat(indent)}${word}`;
+    } else {
+      line = candidate;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+function visibleWidth(text: string): number {
+  return [...text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')].length;
 }

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChatEvent, ChatOutcome } from '../chat.js';
 import { redact } from '../redact.js';
-import type { Output, Writable } from './output.js';
+import { wrapWords, type Output, type Writable } from './output.js';
 import { renderHeader, renderHelp, renderInfo, renderLogEntry, renderStatus, renderSummary } from './render.js';
 import { flushLog, initialUiState, setLevels, setMuted, setTools, stepEvent, type LogEntry, type UiState } from './state.js';
 import type { LiveScreen, startLiveScreen } from './terminal.js';
@@ -96,7 +96,11 @@ export function createView(options: ViewOptions): View {
 
   const emit = (log: readonly LogEntry[]): void => {
     if (log.length === 0) return;
-    const lines = log.map((entry) => renderLogEntry(entry, { chalk, startedAt: state.startedAt, timestamps: live }));
+    const lines = log.flatMap((entry) => {
+      const line = renderLogEntry(entry, { chalk, startedAt: state.startedAt, timestamps: live });
+      // A long warning wraps at word boundaries on a terminal, never mid-word.
+      return entry.kind === 'warning' && (out.stream as Writable).isTTY === true ? wrapWords(line, width()) : [line];
+    });
     if (screen) {
       screen.update(liveText());
       screen.log(lines.map(redact));
