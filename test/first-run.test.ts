@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wavHeader } from '../src/audio/wav.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
-import { cli } from './support/cli-process.js';
+import { cli, startCli } from './support/cli-process.js';
 import { haveTmux, TmuxSession } from './support/tmux.js';
 
 const HELLO = 'test/fixtures/hello-16k.wav';
@@ -24,7 +24,8 @@ afterAll(async () => {
 
 type Line = Record<string, unknown> & { dir?: string; frame?: Record<string, unknown> & { type: string } };
 const parse = (stdout: string): Line[] => stdout.trim().split('\n').map((line) => JSON.parse(line) as Line);
-const frame = (lines: Line[], dir: string, type: string) => lines.find((line) => line.dir === dir && line.frame?.type === type)?.frame;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const frame = (lines: Line[], dir: string, type: string): any => lines.find((line) => line.dir === dir && line.frame?.type === type)?.frame;
 
 /** A --json run with the in-process simulator; returns the parsed lines. */
 async function jsonRun(...args: string[]): Promise<{ lines: Line[]; stderr: string; code: number | null }> {
@@ -96,6 +97,28 @@ describe('--json events (issue 16 item 6)', () => {
   });
 });
 
+describe('--json: mute and the restart note are events (issue 16 item 6)', () => {
+  it('editing the instructions of the tools file gives a restart-needed event', async () => {
+    const silence = join(dir, 'long-silence.wav');
+    await writeFile(silence, Buffer.concat([wavHeader(16000, 1, 16000 * 2 * 20), Buffer.alloc(16000 * 2 * 20)]));
+    const tools = join(dir, 'hydra.tools.json');
+    await writeFile(tools, JSON.stringify({ instructions: 'Be brief.', tools: [{ name: 'ping', result: { ok: true } }] }));
+    const run = startCli(['--mock', '--json', '--tools', tools, '--input', silence, '--output', join(dir, 'restart.wav')], {});
+    try {
+      await run.waitFor((line) => line.event === 'note' && line.kind === 'configured');
+      await writeFile(tools, JSON.stringify({ instructions: 'Be very brief.', tools: [{ name: 'ping', result: { ok: true } }] }));
+      const note = await run.waitFor((line) => line.event === 'note' && line.kind === 'restart-needed');
+      expect(note).toMatchObject({ changed: ['instructions'], file: tools });
+      expect(typeof note.t).toBe('number');
+      expect(typeof (await run.waitFor((line) => line.event === 'tools-reload')).t).toBe('number');
+      expect(run.stderr()).toContain('restart hydra-chat to use them');
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+});
+
 describe('a local endpoint needs no key (issue 16 item 8)', () => {
   let simulator: Simulator;
   beforeAll(async () => {
@@ -139,9 +162,30 @@ describe('small edges (issue 16 item 9)', () => {
   });
 });
 
-describe.skipIf(!(await haveTmux()))('the deprecation warning on a terminal (issue 16 item 1)', () => {
+describe.skipIf(!(await haveTmux()))('on a terminal', () => {
+  it('--json: m mutes and unmutes, each an event with t (issue 16 item 6)', async () => {
+    const silence = join(dir, 'mute-silence.wav');
+    await writeFile(silence, Buffer.concat([wavHeader(16000, 1, 16000 * 2 * 20), Buffer.alloc(16000 * 2 * 20)]));
+    const term = await TmuxSession.start([process.execPath, 'bin/hydra-chat.js', '--mock', '--json', '--input', silence, '--output', join(dir, 'mute.wav')], {
+      cwd: process.cwd(),
+      width: 400,
+    });
+    try {
+      await term.waitFor('"kind":"configured"');
+      await term.sendKeys('m');
+      await term.waitFor(/^\{"t":[\d.]+,"event":"mute"\}$/m);
+      await term.sendKeys('m');
+      await term.waitFor(/^\{"t":[\d.]+,"event":"unmute"\}$/m);
+      await term.sendKeys('q');
+      expect((await term.waitForExit()).code).toBe(0);
+    } finally {
+      await term.kill();
+    }
+  });
+
+
   for (const width of [160, 80]) {
-    it(`is one line, wrapped at word boundaries at ${width} columns`, async () => {
+    it(`the deprecation warning is one line, wrapped at word boundaries at ${width} columns (issue 16 item 1)`, async () => {
       const silence = join(dir, `silence-${width}.wav`);
       await writeFile(silence, Buffer.concat([wavHeader(16000, 1, 16000 * 2), Buffer.alloc(16000 * 2)]));
       const term = await TmuxSession.start([process.execPath, 'bin/hydra-chat.js', '--mock', '--voice', 'reed', '--input', silence, '--output', join(dir, `w${width}.wav`)], {
