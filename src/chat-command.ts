@@ -15,6 +15,8 @@ import { percentile } from './metrics.js';
 import { knownModels, modelInfo, pickModel } from './models.js';
 import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
+import { withDefaults } from './config/merge.js';
+import type { Settings } from './config/settings.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
 import { findDefaultToolsFile } from './tools/files.js';
@@ -49,7 +51,15 @@ export type ChatCommandOptions = {
   tools?: string;
 };
 
-export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
+export type CommandContext = {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  argv: readonly string[];
+  stdin?: KeyInput;
+  /** The user file's voice / model / greet: below flags and the agent config (src/config). */
+  defaults?: Settings;
+};
 
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
@@ -59,13 +69,14 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
   const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile);
   // The config file describes the agent; flags given on the command line win.
-  const effective: ChatCommandOptions = {
+  // Then the user's defaults file (src/config) fills what neither flags nor the agent config set.
+  const effective: ChatCommandOptions = withDefaults({
     ...options,
     ...(options.model === undefined && agent?.model !== undefined ? { model: agent.model } : {}),
     ...(options.voice === undefined && agent?.voice !== undefined ? { voice: agent.voice } : {}),
     ...(options.greet === undefined && agent?.greet !== undefined ? { greet: agent.greet } : {}),
     ...(options.prompt === undefined && options.promptFile === undefined && agent?.instructions !== undefined ? { prompt: agent.instructions } : {}),
-  };
+  }, context.defaults);
   const model = pickModel(effective.voice, effective.model);
   const session = await sessionConfig(effective, model, out);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;

@@ -1,15 +1,30 @@
 /**
  * The command line. The only module that reads argv and env, handles signals and exits.
  */
+import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerCompletionCommands } from './completion/command.js';
+import { registerConfigCommand } from './config/command.js';
+import { applyUserSettings } from './config/merge.js';
+import { loadUserSettings } from './config/settings.js';
+import { registerDoctorCommand } from './doctor/command.js';
 import type { ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
 import { registerSimulateCommand } from './mock/command.js';
-import { DEFAULT_URL, MODELS } from './models.js';
+import { DEFAULT_MODEL, DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
 import { redact, registerSecret } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
+
+/** The output flags that make sense on every command that prints (`devices --verbose`, `voices --json`). */
+function outputFlags(command: Command): Command {
+  return command
+    .option('--json', 'machine-readable output on stdout')
+    .option('--verbose', 'more detail')
+    .option('--quiet', 'print only errors')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)');
+}
 
 function integer(name: string): (value: string) => number {
   return (value) => {
@@ -26,8 +41,8 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run hydra-chat --help for usage)')
     .enablePositionalOptions()
-    .addOption(new Option('--voice <name>', 'voice (hydra: wren, sloane, marlowe, reed, knox, tate)').default(undefined, 'the model default, wren'))
-    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')})`).default(undefined, 'hydra'))
+    .addOption(new Option('--voice <name>', 'voice; it picks its model (reed → hydra, aria → hydra-v1.1; see `hydra-chat voices`)').default(undefined, "none sent: the server's default"))
+    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')}); wins over the voice's model`).default(undefined, `the voice's model, else ${DEFAULT_MODEL}`))
     .option('--prompt <text>', 'instructions (system prompt) for the agent')
     .option('--prompt-file <file>', 'read the instructions from a file')
     .option('--greet', 'the model speaks first (generate_initial_response)')
@@ -57,34 +72,40 @@ Try the following:
   $ SMALLEST_API_KEY=... hydra-chat --voice reed
   $ hydra-chat simulate --port 8765`,
     )
-    .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }) => {
+    .action(async (flags: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }, command: Command) => {
       const { runChatCommand } = await import('./chat-command.js');
+      // The user's defaults file fills what no flag set (src/config: flags > project file > user file).
+      const user = await loadUserSettings(process.env);
+      const { options, agentDefaults } = applyUserSettings(flags, (key) => command.getOptionValueSource(key) === 'cli', user?.settings ?? {});
       const code = await runChatCommand(
         { ...options, trailingSilenceMs: options.trailingSilence ?? 2000 },
-        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin },
+        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin, defaults: agentDefaults },
       );
       context.setExit(code);
     });
 
-  program
-    .command('voices')
-    .description('list the voices of each model')
-    .action(() => {
+  outputFlags(program.command('voices').description('list the voices of each model')).action(() => {
       const out = context.output();
       for (const [tag, info] of Object.entries(MODELS)) {
+        out.json({ event: 'voices', model: tag, voices: info.voices, note: info.note, ...(info.migrateTo ? { migrateTo: info.migrateTo } : {}) });
         out.line(`${out.chalk.bold(tag)}  ${out.chalk.dim(info.note)}`);
         out.line(`  ${info.voices.map((voice) => (voice === info.defaultVoice ? `${voice} (default)` : voice)).join(', ')}`);
       }
     });
 
-  program
-    .command('devices')
-    .description('list audio devices (id, name, host API, channels, default rate, defaults)')
-    .action(async () => {
-      const out = context.output();
-      const { listDevices, formatDeviceList } = await import('./audio/devices.js');
-      for (const line of formatDeviceList(await listDevices(context.signal))) out.line(line);
-    });
+  outputFlags(program.command('devices').description('list audio devices (id, name, host API, channels, default rate, defaults)')).action(async () => {
+    const out = context.output();
+    const { listDevices, formatDeviceList } = await import('./audio/devices.js');
+    const started = performance.now();
+    const list = await listDevices(context.signal);
+    out.debug(`listed by the audio host (PortAudio) in ${Math.round(performance.now() - started)} ms`);
+    if (out.jsonMode) out.json({ event: 'devices', ...list });
+    for (const line of formatDeviceList(list)) out.line(line);
+  });
+
+  registerConfigCommand(outputFlags(program.command('config')), context);
+  registerDoctorCommand(outputFlags(program.command('doctor')), context);
+  registerCompletionCommands(program, context);
 
   const lineTo = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${redact(line)}\n`);
   registerToolsCommand(program, { out: lineTo(process.stdout), err: lineTo(process.stderr) });
@@ -106,7 +127,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let output: Output | null = null;
   const getOutput = (): Output => {
     if (output) return output;
-    const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
+    const opts = active.optsWithGlobals<{ json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
     output = createOutput({
       stdout: process.stdout,
       stderr: process.stderr,
@@ -119,6 +140,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return output;
   };
   const program = buildProgram({ output: getOutput, signal: controller.signal, setExit: (code) => (exitCode = code) });
+  // Subcommands take the output flags too (`devices --verbose`): read them from the command that runs.
+  let active: Command = program;
+  program.hook('preAction', (_program, command) => {
+    active = command;
+  });
   program.exitOverride();
   program.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
 
