@@ -12,7 +12,7 @@ import { ConversationRecorder } from './audio/recorder.js';
 import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
 import { percentile } from './metrics.js';
-import { knownModels, modelInfo, pickModel } from './models.js';
+import { isLoopbackUrl, knownModels, modelInfo, pickModel } from './models.js';
 import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
 import { withDefaults } from './config/merge.js';
@@ -98,7 +98,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     apiKey = apiKey || 'mock-key';
     stopSimulator = () => simulator.close();
     out.line(out.chalk.dim(`using the built-in Hydra simulator at ${simulator.url} (--mock)`));
-  } else if (apiKey === '' && isLoopback(url)) {
+  } else if (apiKey === '' && isLoopbackUrl(url)) {
     // A local simulator (`hydra-chat simulate`) accepts any key: no need to make one up (issue 16).
     apiKey = 'local-placeholder-key';
     out.line(out.chalk.dim(`no API key: sending a placeholder to the local endpoint ${new URL(url).host}`));
@@ -321,19 +321,9 @@ export function jsonEvent(event: ChatEvent, tMs: number): Record<string, unknown
 function warnPlainText(url: string, apiKey: string, mock: boolean, out: Output): void {
   if (mock || apiKey === '') return;
   const parsed = new URL(url);
-  if (parsed.protocol === 'ws:' && !isLoopback(url)) {
+  if (parsed.protocol === 'ws:' && !isLoopbackUrl(url)) {
     out.warn(`${parsed.host} is reached over plain ws://, so the API key travels unencrypted; use wss://`);
   }
-}
-
-function isLoopback(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
 }
 
 function report(outcome: ChatOutcome, out: Output): number {
