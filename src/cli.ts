@@ -1,7 +1,9 @@
 /**
  * The command line. The only module that reads argv and env, handles signals and exits.
  */
+import { isAbsolute, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerCompletionCommands } from './completion/command.js';
 import { registerConfigCommand } from './config/command.js';
@@ -66,10 +68,11 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .addHelpText(
       'after',
-      `
+      () => `
 Try the following:
-  $ hydra-chat --mock --input test/fixtures/hello-16k.wav --output reply.wav
-  $ SMALLEST_API_KEY=... hydra-chat --voice reed
+  $ hydra-chat --mock --input ${sampleWav()} --output reply.wav
+  $ SMALLEST_API_KEY=... hydra-chat --voice aria
+  $ hydra-chat doctor
   $ hydra-chat simulate --port 8765`,
     )
     .action(async (flags: ChatCommandOptions & { trailingSilence?: number; frameMs?: number }, command: Command) => {
@@ -115,6 +118,17 @@ Try the following:
 }
 
 const VERSION = '0.1.0';
+
+/**
+ * The sample WAV shipped in the package (examples/, listed in package.json `files`): relative to the
+ * working directory when it is below it (a clone), else its installed absolute path.
+ */
+function sampleWav(): string {
+  const path = fileURLToPath(new URL('../../examples/hello-16k.wav', import.meta.url));
+  const shown = relative(process.cwd(), path);
+  const chosen = shown.startsWith('..') || isAbsolute(shown) ? path : shown;
+  return /[\s'"]/.test(chosen) ? `'${chosen.replace(/'/g, `'\\''`)}'` : chosen;
+}
 
 /** Entry point: parse, run, print errors as one or two lines, exit with the documented code. */
 export async function main(argv: readonly string[]): Promise<number> {
