@@ -149,6 +149,20 @@ describe('small edges (issue 16 item 9)', () => {
     expect(run.stdout + run.stderr).not.toContain('summary');
   });
 
+  it('subcommands take the output flags: devices --verbose, voices --json, config --quiet', async () => {
+    const devices = await cli(['devices', '--verbose', '--no-color'], { HYDRA_CHAT_NAUDIODON: '/nonexistent/naudiodon.node' });
+    expect(devices.stderr).not.toContain('unknown option');
+    expect(devices.code).toBe(13); // no addon here: the documented code, not a usage error
+    const listed = await cli(['devices', '--verbose']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^listed by the audio host \(PortAudio\) in \d+ ms$/m);
+    const voices = await cli(['voices', '--json']);
+    expect(voices.code).toBe(0);
+    const models = voices.stdout.trim().split('\n').map((line) => JSON.parse(line) as { model: string; voices: string[] });
+    expect(models.map((m) => m.model)).toEqual(['hydra', 'hydra-v1.0', 'hydra-v1.1']);
+    expect((await cli(['config', '--quiet'])).stdout).toBe('');
+  });
+
   it('the final server_full error does not promise a retry it will not make', async () => {
     const simulator = await createSimulator({ port: 0, profile: 'aug-2026', capacity: 0 });
     try {
