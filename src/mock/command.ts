@@ -26,7 +26,7 @@ export function registerSimulateCommand(program: Command, out: SimulateOutput, s
     .description('run the local Hydra simulator (a WebSocket server speaking the Hydra protocol) until interrupted')
     .option('--port <n>', 'TCP port (0 = any free port)', '8765')
     .option('--host <h>', 'interface to listen on', '127.0.0.1')
-    .option('--profile <p>', 'server behaviour to imitate: may-2026 or aug-2026', 'may-2026')
+    .option('--profile <p>', 'server behaviour to imitate: may-2026 or aug-2026', 'aug-2026')
     .option('--api-key <k>', 'accept only this api_key (default: any non-empty key)')
     .option('--capacity <n>', 'concurrent sessions before server_full + close 1013')
     .option('--idle-timeout <ms>', 'close 1000 after this long without a frame either way', '30000')
@@ -51,7 +51,7 @@ export async function runSimulateCommand(options: SimulateCommandOptions, signal
 }
 
 async function parseOptions(options: SimulateCommandOptions): Promise<SimulatorOptions> {
-  const profile = options.profile ?? 'may-2026';
+  const profile = options.profile ?? 'aug-2026';
   if (profile !== 'may-2026' && profile !== 'aug-2026') throw usage(`--profile must be may-2026 or aug-2026, not '${profile}'`);
   if (options.apiKey !== undefined && options.apiKey === '') throw usage('--api-key must not be empty');
   return {
