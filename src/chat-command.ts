@@ -17,6 +17,7 @@ import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
 import { withDefaults } from './config/merge.js';
 import type { Settings } from './config/settings.js';
+import { migrationHint, plainWarning } from './ui/state.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
 import { findDefaultToolsFile } from './tools/files.js';
@@ -174,7 +175,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       ...(source.ended === undefined
         ? {}
         : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? 2000 } }),
-      observe: out.jsonMode ? jsonObserver(out) : (event) => view.observe(event),
+      observe: out.jsonMode ? jsonObserver(out, model) : (event) => view.observe(event),
       signal: AbortSignal.any([signal, quit.signal]),
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
@@ -292,8 +293,14 @@ async function openSink(options: ChatCommandOptions, rate: number, out: Output, 
   }
 }
 
-function jsonObserver(out: Output): (event: ChatEvent) => void {
-  return (event) => out.json(jsonEvent(event, out.elapsedMs()));
+function jsonObserver(out: Output, model: string): (event: ChatEvent) => void {
+  return (event) => {
+    out.json(jsonEvent(event, out.elapsedMs()));
+    // The server's warnings (model_deprecated, …) also reach the person, on stderr.
+    if (event.type === 'note' && event.note.kind === 'warning') {
+      out.warn(`${plainWarning(event.note.code, event.note.message)}${event.note.code === 'model_deprecated' ? migrationHint(model) : ''}`);
+    }
+  };
 }
 
 /** The NDJSON shape of a chat event: frames as they crossed the wire (audio elided), the rest as facts. */

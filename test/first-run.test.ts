@@ -78,6 +78,18 @@ describe('warnings under --json / --quiet go to stderr (issue 12 item 5)', () =>
   });
 });
 
+describe("the server's warnings under --json / --quiet reach stderr (issue 12 item 5, siblings)", () => {
+  for (const mode of ['--quiet', '--json']) {
+    it(`model_deprecated with its migration hint under ${mode}`, async () => {
+      const run = await cli(['--mock', mode, '--voice', 'reed', '--input', HELLO, '--output', join(dir, `dep${mode}.wav`)]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/^warning: model 'hydra' is deprecated; use hydra-v1\.0 — migrate with --model hydra-v1\.0/m);
+      if (mode === '--quiet') expect(run.stdout).toBe('');
+      else for (const line of run.stdout.trim().split('\n')) JSON.parse(line);
+    });
+  }
+});
+
 describe('--json events (issue 16 item 6)', () => {
   it('every line has t, audio sizes are decoded sizes, milliseconds have at most one decimal', async () => {
     const { lines, code } = await jsonRun('--greet');
@@ -111,11 +123,12 @@ describe('--json: mute and the restart note are events (issue 16 item 6)', () =>
       expect(note).toMatchObject({ changed: ['instructions'], file: tools });
       expect(typeof note.t).toBe('number');
       expect(typeof (await run.waitFor((line) => line.event === 'tools-reload')).t).toBe('number');
-      expect(run.stderr()).toContain('restart hydra-chat to use them');
     } finally {
       run.child.kill('SIGTERM');
       await run.exited;
     }
+    // stderr is its own pipe: read it once the process has ended.
+    expect(run.stderr()).toContain('restart hydra-chat to use them');
   });
 });
 

@@ -20,8 +20,10 @@ export type Output = {
   elapsedMs(): number;
   /** An error a person can act on: what happened, then what to do. */
   error(message: string, hint?: string): void;
-  /** A warning that must reach the person even with --json or --quiet (then on stderr): security matters. */
+  /** A warning that must reach the person even with --json or --quiet (then on stderr): `warning: ` is prefixed. */
   warn(text: string): void;
+  /** A log line that is a warning (already worded and coloured): the person's stream, or stderr under --json / --quiet. */
+  warnLine(text: string): void;
   readonly jsonMode: boolean;
   /** Where lines for the person go (stdout, or stderr under --json). */
   readonly stream: Writable;
@@ -75,6 +77,9 @@ export function createOutput(options: OutputOptions): Output {
       const stream = options.json || options.quiet ? options.stderr : human;
       const lines = stream.isTTY === true && stream.columns ? wrapWords(`warning: ${text}`, stream.columns) : [`warning: ${text}`];
       stream.write(redact(chalk.yellow(lines.join('\n'))) + '\n');
+    },
+    warnLine(text) {
+      (options.json || options.quiet ? options.stderr : human).write(redact(text) + '\n');
     },
     error(message, hint) {
       const lines = [chalk.red(`error: ${message}`)];

@@ -96,16 +96,17 @@ export function createView(options: ViewOptions): View {
 
   const emit = (log: readonly LogEntry[]): void => {
     if (log.length === 0) return;
-    const lines = log.flatMap((entry) => {
+    const rendered = log.map((entry) => {
       const line = renderLogEntry(entry, { chalk, startedAt: state.startedAt, timestamps: live });
       // A long warning wraps at word boundaries on a terminal, never mid-word.
-      return entry.kind === 'warning' && (out.stream as Writable).isTTY === true ? wrapWords(line, width()) : [line];
+      return { warning: entry.kind === 'warning', lines: entry.kind === 'warning' && (out.stream as Writable).isTTY === true ? wrapWords(line, width()) : [line] };
     });
     if (screen) {
       screen.update(liveText());
-      screen.log(lines.map(redact));
+      screen.log(rendered.flatMap((entry) => entry.lines).map(redact));
     } else {
-      for (const line of lines) out.line(line);
+      // Warnings still reach the person under --quiet (on stderr).
+      for (const entry of rendered) for (const line of entry.lines) (entry.warning ? out.warnLine : out.line)(line);
     }
   };
   const refresh = (): void => screen?.update(liveText());
