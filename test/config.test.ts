@@ -88,6 +88,7 @@ describe('user defaults file', () => {
     ['{ "vocie": "aria" }', /unknown key "vocie" \(known: voice, model/],
     ['{ "frameMs": "40" }', /"frameMs" must be a whole number/],
     ['["aria"]', /expected a JSON object/],
+    ['{ "maxRetries": -1 }', /"maxRetries" must be a whole number/],
   ] as const) {
     it(`a broken file (${problem.source}) is one line naming the file, exit 2, for a chat and for config`, async () => {
       const path = await userFile(content);

@@ -66,7 +66,7 @@ export function validateSettings(data: unknown, path: string): Settings {
       throw broken(path, `unknown key "${key}" (known: ${Object.keys(SETTING_KEYS).join(', ')})`);
     }
     const type = SETTING_KEYS[key as SettingKey];
-    if (typeof value !== type || (type === 'string' && value === '') || (type === 'number' && !Number.isInteger(value))) {
+    if (typeof value !== type || (type === 'string' && value === '') || (type === 'number' && !(Number.isInteger(value) && (value as number) >= 0))) {
       throw broken(path, `"${key}" must be ${type === 'number' ? 'a whole number' : type === 'string' ? 'a non-empty string' : 'true or false'}`);
     }
     settings[key] = value;
