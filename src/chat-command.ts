@@ -19,9 +19,12 @@ import { HydraError } from './errors.js';
 import { atExit } from './exit-hooks.js';
 import { parseServerUrl, plainTextWarning } from './server-url.js';
 import { percentile } from './metrics.js';
-import { DEFAULT_MODEL, modelInfo } from './models.js';
+import { isLoopbackUrl, knownModels, modelInfo, pickModel } from './models.js';
 import type { SessionConfig } from './protocol.js';
 import { redact, registerSecret } from './redact.js';
+import { withDefaults } from './config/merge.js';
+import type { Settings } from './config/settings.js';
+import { migrationHint, plainWarning } from './ui/state.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
 import { findDefaultToolsFile } from './tools/files.js';
@@ -66,7 +69,15 @@ export type ChatCommandOptions = {
 /** --trailing-silence's default: silence sent after an --input file so its last turn can end. */
 export const DEFAULT_TRAILING_SILENCE_MS = 2000;
 
-export type CommandContext = { out: Output; env: NodeJS.ProcessEnv; signal: AbortSignal; argv: readonly string[]; stdin?: KeyInput };
+export type CommandContext = {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  argv: readonly string[];
+  stdin?: KeyInput;
+  /** The user file's voice / model / greet: below flags and the agent config (src/config). */
+  defaults?: Settings;
+};
 
 /** Runs a chat; resolves with the process exit code. Throws HydraError for usage problems. */
 export async function runChatCommand(options: ChatCommandOptions, context: CommandContext): Promise<number> {
@@ -80,14 +91,15 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
   const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile, { signal });
   // The config file describes the agent; flags given on the command line win.
-  const effective: ChatCommandOptions = {
+  // Then the user's defaults file (src/config) fills what neither flags nor the agent config set.
+  const effective: ChatCommandOptions = withDefaults({
     ...options,
     ...(options.model === undefined && agent?.model !== undefined ? { model: agent.model } : {}),
     ...(options.voice === undefined && agent?.voice !== undefined ? { voice: agent.voice } : {}),
     ...(options.greet === undefined && agent?.greet !== undefined ? { greet: agent.greet } : {}),
     ...(options.prompt === undefined && options.promptFile === undefined && agent?.instructions !== undefined ? { prompt: agent.instructions } : {}),
-  };
-  const model = effective.model ?? DEFAULT_MODEL;
+  }, context.defaults);
+  const model = pickModel(effective.voice, effective.model);
   const session = await sessionConfig(effective, model, out);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
   if (options.replyTimeoutS !== undefined && options.replyTimeoutS < 1) throw new HydraError('usage', `--reply-timeout must be at least 1 s (got ${options.replyTimeoutS})`);
@@ -110,6 +122,10 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     apiKey = apiKey || 'mock-key';
     stopSimulator = () => simulator.close();
     out.line(out.chalk.dim(`using the built-in Hydra simulator at ${simulator.url} (--mock)`));
+  } else if (apiKey === '' && isLoopbackUrl(url)) {
+    // A local simulator (`hydra-chat simulate`) accepts any key: no need to make one up (issue 16).
+    apiKey = 'local-placeholder-key';
+    out.line(out.chalk.dim(`no API key: sending a placeholder to the local endpoint ${new URL(url).host}`));
   } else if (apiKey === '') {
     throw new HydraError('no-api-key', 'no API key: set SMALLEST_API_KEY (or pass --api-key)', {
       hint: 'to try hydra-chat offline, run it with --mock (the built-in simulator)',
@@ -199,7 +215,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         ? {}
         : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? DEFAULT_TRAILING_SILENCE_MS }, inputName: options.input! }),
       ...(options.replyTimeoutS === undefined ? {} : { replyTimeoutMs: options.replyTimeoutS * 1000 }),
-      observe: out.jsonMode ? jsonObserver(out) : (event) => view.observe(event),
+      observe: out.jsonMode ? jsonObserver(out, model) : (event) => view.observe(event),
       signal: AbortSignal.any([signal, quit.signal]),
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
@@ -210,7 +226,11 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         : watchTools(toolsModule.watchAgentConfig, agentFile, tools, chat, out, (names) => view.setTools(names));
     view.attach({
       interrupt: () => chat.interrupt(),
-      toggleMute: () => (levels.muted = !levels.muted),
+      toggleMute: () => {
+        levels.muted = !levels.muted;
+        out.json({ event: levels.muted ? 'mute' : 'unmute' });
+        return levels.muted;
+      },
       quit: () => quit.abort(),
       quitNow: () => process.exit(130),
       levels: () => {
@@ -225,7 +245,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     if (micLatency.length > 0) {
       out.debug(`mic → socket latency: p50 ${percentile(micLatency, 50)?.toFixed(2)} ms, p99 ${percentile(micLatency, 99)?.toFixed(2)} ms over ${micLatency.length} frames`);
     }
-    if (!out.jsonMode) view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
+    // A session that never started (the connect failed) has nothing to sum up: the error says it all.
+    if (!out.jsonMode && outcome.sessionId !== '') view.summary(outcome, recorder ? { recordingPath: recorder.path } : {});
     return report(fileError ? { ...outcome, reason: 'error', error: fileError } : outcome, out);
   } finally {
     watcher?.close();
@@ -271,7 +292,7 @@ function watchTools(
 ): { close(): void } {
   return watchAgentConfig(path, (result) => {
     if (!result.ok) {
-      out.line(out.chalk.red(`tools: ${result.error.message} — keeping the previous tools`));
+      out.warn(`tools: ${result.error.message} — keeping the previous tools`);
       out.json({ event: 'tools-reload', ok: false, error: result.error.message });
       return;
     }
@@ -284,17 +305,19 @@ function watchTools(
     out.json({ event: 'tools-reload', ok: true, tools: names, sent });
     const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
     if (frozen.length > 0) {
-      out.line(out.chalk.yellow(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`));
+      out.warn(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`);
+      out.json({ event: 'note', kind: 'restart-needed', changed: frozen, file: path });
     }
   });
 }
 
 async function sessionConfig(options: ChatCommandOptions, model: string, out: Output): Promise<SessionConfig> {
   const info = modelInfo(model);
-  if (!info) out.line(out.chalk.yellow(`warning: unknown model "${model}"; known: hydra, hydra-v1.0, hydra-v1.1 (sent anyway)`));
-  const voice = options.voice ?? info?.defaultVoice;
+  if (!info) out.warn(`unknown model "${model}"; known: ${knownModels()} (sent anyway)`);
+  // Without --voice no voice is sent: the server picks its default for the model (issue 16).
+  const voice = options.voice;
   if (options.voice !== undefined && info && !info.voices.includes(options.voice)) {
-    out.line(out.chalk.yellow(`warning: "${options.voice}" is not a ${model} voice; valid: ${info.voices.join(', ')} (sent anyway)`));
+    out.warn(`"${options.voice}" is not a ${model} voice; valid: ${info.voices.join(', ')} (sent anyway)`);
   }
   let instructions = options.prompt;
   if (options.promptFile !== undefined) {
@@ -329,14 +352,19 @@ async function openSink(options: ChatCommandOptions, rate: number, out: Output, 
     if (options.input === undefined) throw error;
     // A file-driven run still works without a sound card; say what the user is missing.
     const reason = error instanceof HydraError ? error.message : String(error);
-    out.line(out.chalk.yellow(`warning: no speaker (${reason}); the reply is not played — use --output reply.wav to keep it`));
+    out.warn(`no speaker (${reason}); the reply is not played — use --output reply.wav to keep it`);
     return { sink: createClockSink(rate), kind: 'clock' };
   }
 }
 
-function jsonObserver(out: Output): (event: ChatEvent) => void {
-  const startedAt = performance.now();
-  return (event) => out.json(jsonEvent(event, performance.now() - startedAt));
+function jsonObserver(out: Output, model: string): (event: ChatEvent) => void {
+  return (event) => {
+    out.json(jsonEvent(event, out.elapsedMs()));
+    // The server's warnings (model_deprecated, …) also reach the person, on stderr.
+    if (event.type === 'note' && event.note.kind === 'warning') {
+      out.warn(`${plainWarning(event.note.code, event.note.message)}${event.note.code === 'model_deprecated' ? migrationHint(model) : ''}`);
+    }
+  };
 }
 
 /** The NDJSON shape of a chat event: frames as they crossed the wire (audio elided), the rest as facts. */

@@ -1,16 +1,33 @@
 /**
  * The command line. The only module that reads argv and env, handles signals and exits.
  */
+import { isAbsolute, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerCompletionCommands } from './completion/command.js';
+import { registerConfigCommand } from './config/command.js';
+import { applyUserSettings } from './config/merge.js';
+import { loadUserSettings } from './config/settings.js';
+import { registerDoctorCommand } from './doctor/command.js';
 import type { ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
 import { installExitHooks } from './exit-hooks.js';
 import { registerSimulateCommand } from './mock/command.js';
-import { DEFAULT_URL, MODELS } from './models.js';
+import { DEFAULT_MODEL, DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
 import { redact, registerSecret } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
+
+/** The output flags that make sense on every command that prints (`devices --verbose`, `voices --json`). */
+function outputFlags(command: Command): Command {
+  return command
+    .option('--json', 'machine-readable output on stdout')
+    .option('--verbose', 'more detail')
+    .option('--quiet', 'print only errors')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)');
+}
 
 function integer(name: string): (value: string) => number {
   return (value) => {
@@ -27,8 +44,8 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run hydra-chat --help for usage)')
     .enablePositionalOptions()
-    .addOption(new Option('--voice <name>', 'voice (hydra: wren, sloane, marlowe, reed, knox, tate)').default(undefined, 'the model default, wren'))
-    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')})`).default(undefined, 'hydra'))
+    .addOption(new Option('--voice <name>', 'voice; it picks its model (reed → hydra, aria → hydra-v1.1; see `hydra-chat voices`)').default(undefined, "none sent: the server's default"))
+    .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')}); wins over the voice's model`).default(undefined, `the voice's model, else ${DEFAULT_MODEL}`))
     .option('--prompt <text>', 'instructions (system prompt) for the agent')
     .option('--prompt-file <file>', 'read the instructions from a file')
     .option('--greet', 'the model speaks first (generate_initial_response)')
@@ -57,40 +74,47 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .addHelpText(
       'after',
-      `
+      () => `
 Try the following:
-  $ hydra-chat --mock --input test/fixtures/hello-16k.wav --output reply.wav
-  $ SMALLEST_API_KEY=... hydra-chat --voice reed
+  $ hydra-chat --mock --input ${sampleWav()} --output reply.wav
+  $ SMALLEST_API_KEY=... hydra-chat --voice aria
+  $ hydra-chat doctor
   $ hydra-chat simulate --port 8765`,
     )
-    .action(async (options: ChatCommandOptions & { trailingSilence?: number; frameMs?: number; replyTimeout?: number }) => {
-      const { runChatCommand } = await import('./chat-command.js');
+    .action(async (flags: ChatCommandOptions & { trailingSilence?: number; frameMs?: number; replyTimeout?: number }, command: Command) => {
+      const { runChatCommand, DEFAULT_TRAILING_SILENCE_MS } = await import('./chat-command.js');
+      // The user's defaults file fills what no flag set (src/config: flags > project file > user file).
+      const user = await loadUserSettings(process.env);
+      const { options, agentDefaults } = applyUserSettings(flags, (key) => command.getOptionValueSource(key) === 'cli', user?.settings ?? {});
       const code = await runChatCommand(
-        { ...options, trailingSilenceMs: options.trailingSilence ?? 2000, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
-        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin },
+        { ...options, trailingSilenceMs: options.trailingSilence ?? DEFAULT_TRAILING_SILENCE_MS, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
+        { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin, defaults: agentDefaults },
       );
       context.setExit(code);
     });
 
-  program
-    .command('voices')
-    .description('list the voices of each model')
-    .action(() => {
+  outputFlags(program.command('voices').description('list the voices of each model')).action(() => {
       const out = context.output();
       for (const [tag, info] of Object.entries(MODELS)) {
+        out.json({ event: 'voices', model: tag, voices: info.voices, note: info.note, ...(info.migrateTo ? { migrateTo: info.migrateTo } : {}) });
         out.line(`${out.chalk.bold(tag)}  ${out.chalk.dim(info.note)}`);
         out.line(`  ${info.voices.map((voice) => (voice === info.defaultVoice ? `${voice} (default)` : voice)).join(', ')}`);
       }
     });
 
-  program
-    .command('devices')
-    .description('list audio devices (id, name, host API, channels, default rate, defaults)')
-    .action(async () => {
-      const out = context.output();
-      const { listDevices, formatDeviceList } = await import('./audio/devices.js');
-      for (const line of formatDeviceList(await listDevices(context.signal))) out.line(line);
-    });
+  outputFlags(program.command('devices').description('list audio devices (id, name, host API, channels, default rate, defaults)')).action(async () => {
+    const out = context.output();
+    const { listDevices, formatDeviceList } = await import('./audio/devices.js');
+    const started = performance.now();
+    const list = await listDevices(context.signal);
+    out.debug(`listed by the audio host (PortAudio) in ${Math.round(performance.now() - started)} ms`);
+    if (out.jsonMode) out.json({ event: 'devices', ...list });
+    for (const line of formatDeviceList(list)) out.line(line);
+  });
+
+  registerConfigCommand(outputFlags(program.command('config')), context);
+  registerDoctorCommand(outputFlags(program.command('doctor')), context);
+  registerCompletionCommands(program, context);
 
   program
     .command('echo-test')
@@ -112,6 +136,17 @@ Try the following:
 
 const VERSION = '0.1.0';
 
+/**
+ * The sample WAV shipped in the package (examples/, listed in package.json `files`): relative to the
+ * working directory when it is below it (a clone), else its installed absolute path.
+ */
+function sampleWav(): string {
+  const path = fileURLToPath(new URL('../../examples/hello-16k.wav', import.meta.url));
+  const shown = relative(process.cwd(), path);
+  const chosen = shown.startsWith('..') || isAbsolute(shown) ? path : shown;
+  return /[\s'"]/.test(chosen) ? `'${chosen.replace(/'/g, `'\\''`)}'` : chosen;
+}
+
 /** Entry point: parse, run, print errors as one or two lines, exit with the documented code. */
 export async function main(argv: readonly string[]): Promise<number> {
   // Whatever command runs, the key is redacted from everything it prints (even a tool echoing it).
@@ -123,7 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let output: Output | null = null;
   const getOutput = (): Output => {
     if (output) return output;
-    const opts = program.opts<{ json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
+    const opts = active.optsWithGlobals<{ json?: boolean; color?: boolean; quiet?: boolean; verbose?: boolean }>();
     output = createOutput({
       stdout: process.stdout,
       stderr: process.stderr,
@@ -136,6 +171,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return output;
   };
   const program = buildProgram({ output: getOutput, signal: controller.signal, setExit: (code) => (exitCode = code) });
+  // Subcommands take the output flags too (`devices --verbose`): read them from the command that runs.
+  let active: Command = program;
+  program.hook('preAction', (_program, command) => {
+    active = command;
+  });
   program.exitOverride();
   program.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
 

@@ -73,5 +73,5 @@ export function toHydraError(error: unknown, fallback: ErrorCode = 'internal'): 
 
 /** server_full (+ close 1013), wherever it is seen: during the handshake or after it (§1.6). */
 export function serverFullError(): HydraError {
-  return new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'hydra-chat retries with backoff' });
+  return new HydraError('server-full', 'Hydra is at capacity (server_full)', { hint: 'Hydra stayed at capacity through every attempt; try again in a few minutes, or allow more with --max-retries' });
 }

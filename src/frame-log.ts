@@ -9,7 +9,7 @@ export function elideAudio(frame: Record<string, unknown>): LoggedFrame {
   for (const key of ['audio', 'delta'] as const) {
     const value = out[key];
     if (typeof value === 'string' && (key === 'audio' || frame.type === 'response.output_audio.delta')) {
-      out[key] = `<${Math.floor((value.length * 3) / 4)} bytes>`;
+      out[key] = `<${Buffer.byteLength(value, 'base64')} bytes>`; // decoded size: base64 padding not counted
     }
   }
   return out;

@@ -27,7 +27,27 @@ export const MODELS: Readonly<Record<string, ModelInfo>> = {
   },
 };
 
-export const DEFAULT_MODEL = 'hydra';
+/** The current, recommended tag: what a run without --voice and --model uses (no voice sent; the server picks). */
+export const DEFAULT_MODEL = 'hydra-v1.1';
+
+/**
+ * The model a run uses: an explicit `--model` always wins; otherwise the voice picks it (the model whose
+ * roster has that voice: `reed` → hydra, `sterling` → hydra-v1.0, `aria` → hydra-v1.1); a voice no roster
+ * has, or no voice at all, gets the current model.
+ */
+export function pickModel(voice: string | undefined, model: string | undefined): string {
+  if (model !== undefined) return model;
+  if (voice !== undefined) {
+    const owner = Object.entries(MODELS).find(([, info]) => info.voices.includes(voice));
+    if (owner) return owner[0];
+  }
+  return DEFAULT_MODEL;
+}
+
+/** The known model tags, for warnings: `hydra, hydra-v1.0, hydra-v1.1`. */
+export function knownModels(): string {
+  return Object.keys(MODELS).join(', ');
+}
 
 /** The roster for a model tag, or undefined for a tag hydra-chat does not know. */
 export function modelInfo(model: string): ModelInfo | undefined {
@@ -36,3 +56,14 @@ export function modelInfo(model: string): ModelInfo | undefined {
 
 /** Default endpoint (hydra-protocol §1.1). */
 export const DEFAULT_URL = 'wss://api.smallest.ai/waves/v1/s2s';
+
+/** The endpoint is on this machine (a local simulator): plain ws:// is fine and any key is accepted. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
+}

@@ -68,7 +68,7 @@ describe('hydra-chat CLI', () => {
   });
 
   it('warns about an unknown voice, naming the valid ones, and still runs', async () => {
-    const run = await cli(['--mock', '--voice', 'nobody', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'v.wav')]);
+    const run = await cli(['--mock', '--model', 'hydra', '--voice', 'nobody', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'v.wav')]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('"nobody" is not a hydra voice');
     expect(run.stdout).toContain('wren, sloane, marlowe, reed, knox, tate');
@@ -81,8 +81,8 @@ describe('hydra-chat CLI', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('shows the model_deprecated warning with the migration hint', async () => {
-    const run = await cli(['--mock', '--greet', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'd.wav')]);
+  it('shows the model_deprecated warning with the migration hint (a voice of the hydra roster picks hydra)', async () => {
+    const run = await cli(['--mock', '--greet', '--voice', 'reed', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'd.wav')]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('deprecated');
     expect(run.stdout).toContain('--model hydra-v1.0');

@@ -37,7 +37,7 @@ afterEach(async () => {
 });
 
 async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await createSimulator({ responseDelayMs: 20, realtimeFactor: 20, ...options });
+  const sim = await createSimulator({ responseDelayMs: 20, realtimeFactor: 20, profile: 'aug-2026', ...options });
   simulators.push(sim);
   return sim;
 }

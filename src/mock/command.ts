@@ -29,7 +29,7 @@ export function registerSimulateCommand(program: Command, out: SimulateOutput, s
     .description('run the local Hydra simulator (a WebSocket server speaking the Hydra protocol) until interrupted')
     .option('--port <n>', 'TCP port (0 = any free port)', '8765')
     .option('--host <h>', 'interface to listen on', '127.0.0.1')
-    .option('--profile <p>', `server behaviour to imitate: ${PROFILES.join(', ')} (see README, "Simulator profiles")`, 'may-2026')
+    .option('--profile <p>', `server behaviour to imitate: ${PROFILES.join(', ')} (see README, "Simulator profiles")`, 'aug-2026')
     .option('--api-key <k>', 'accept only this api_key (default: any non-empty key)')
     .option('--capacity <n>', 'concurrent sessions before server_full + close 1013')
     .option('--idle-timeout <ms>', 'close 1000 after this long without a frame either way', '30000')
@@ -55,7 +55,7 @@ export async function runSimulateCommand(options: SimulateCommandOptions, signal
 }
 
 async function parseOptions(options: SimulateCommandOptions): Promise<SimulatorOptions> {
-  const profile = options.profile ?? 'may-2026';
+  const profile = options.profile ?? 'aug-2026';
   if (!isProfile(profile)) throw usage(`--profile must be one of ${PROFILES.join(', ')}, not '${profile}'`);
   if (options.apiKey !== undefined && options.apiKey === '') throw usage('--api-key must not be empty');
   return {

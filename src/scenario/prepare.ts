@@ -8,7 +8,7 @@ import { readWavMono16k } from '../audio/wav.js';
 import type { ToolRunner } from '../chat.js';
 import { HydraError } from '../errors.js';
 import type { ToolRule } from '../mock/rules.js';
-import { DEFAULT_MODEL } from '../models.js';
+import { pickModel } from '../models.js';
 import type { SessionConfig } from '../protocol.js';
 import type { LoadedAgent } from '../tools/index.js';
 import type { Scenario } from './schema.js';
@@ -73,7 +73,7 @@ export async function prepareScenario(scenario: Scenario, options: { env?: NodeJ
   return {
     scenario,
     audio,
-    model: agent.model ?? loaded?.model ?? DEFAULT_MODEL,
+    model: pickModel(voice, agent.model ?? loaded?.model),
     session: {
       ...(instructions === undefined ? {} : { instructions }),
       ...(voice === undefined ? {} : { voice }),

@@ -2,6 +2,7 @@
  * Where user-facing text goes. Plain lines for people (stderr when --json owns stdout), NDJSON for
  * scripts. Everything passes through `redact`, so the API key cannot reach the screen or a pipe.
  */
+import { performance } from 'node:perf_hooks';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
 import { cleanField } from './sanitize.js';
@@ -14,12 +15,16 @@ export type Output = {
   line(text: string): void;
   /** Detail for --verbose only (dimmed; never with --json or --quiet). */
   debug(text: string): void;
-  /** A machine-readable event (only with --json). */
+  /** A machine-readable event (only with --json): `t` (ms since start) added when absent, milliseconds to 0.1. */
   json(event: Record<string, unknown>): void;
+  /** Milliseconds since the output was created (the `t` of --json events). */
+  elapsedMs(): number;
   /** An error a person can act on: what happened, then what to do. */
   error(message: string, hint?: string): void;
-  /** A warning that must reach the person even with --json or --quiet (then on stderr): security matters. */
+  /** A warning that must reach the person even with --json or --quiet (then on stderr): `warning: ` is prefixed. */
   warn(text: string): void;
+  /** A log line that is a warning (already worded and coloured): the person's stream, or stderr under --json / --quiet. */
+  warnLine(text: string): void;
   readonly jsonMode: boolean;
   /** Where lines for the person go (stdout, or stderr under --json). */
   readonly stream: Writable;
@@ -38,13 +43,19 @@ export type OutputOptions = {
   verbose?: boolean;
   /** The environment, for TERM=dumb (no live screen). */
   env?: NodeJS.ProcessEnv;
+  /** Monotonic clock in ms (tests pass their own). */
+  now?: () => number;
 };
 
 export function createOutput(options: OutputOptions): Output {
   const human = options.json ? options.stderr : options.stdout;
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const dumb = options.env?.TERM === 'dumb';
+  const now = options.now ?? (() => performance.now());
+  const startedAt = now();
+  const elapsedMs = (): number => now() - startedAt;
   return {
+    elapsedMs,
     chalk,
     jsonMode: options.json,
     stream: human,
@@ -60,12 +71,18 @@ export function createOutput(options: OutputOptions): Output {
     },
     json(event) {
       if (!options.json) return;
+      const stamped = 't' in event ? event : { t: elapsedMs(), ...event };
       // JSON.stringify escapes C0 controls; C1 controls are escaped too, so no terminal acts on them.
-      options.stdout.write(redact(JSON.stringify(event)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n');
+      options.stdout.write(redact(JSON.stringify(stamped, roundMs)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n');
     },
     warn(text) {
       const stream = options.json || options.quiet ? options.stderr : human;
-      stream.write(redact(chalk.yellow(`warning: ${cleanField(text)}`)) + '\n');
+      const line = `warning: ${cleanField(text)}`;
+      const lines = stream.isTTY === true && stream.columns ? wrapWords(line, stream.columns) : [line];
+      stream.write(redact(chalk.yellow(lines.join('\n'))) + '\n');
+    },
+    warnLine(text) {
+      (options.json || options.quiet ? options.stderr : human).write(redact(text) + '\n');
     },
     error(message, hint) {
       // Messages may carry server text (a close reason, an error message): cleaned like every log line.
@@ -82,4 +99,34 @@ export function wantsColor(stream: Writable, env: NodeJS.ProcessEnv, flag: boole
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
   return stream.isTTY === true;
+}
+
+/** JSON.stringify replacer: `t` and every `…Ms` / `…_ms` number rounded to 0.1 ms. */
+function roundMs(key: string, value: unknown): unknown {
+  if (typeof value !== 'number' || !(key === 't' || /(Ms|_ms)$/.test(key))) return value;
+  return Math.round(value * 10) / 10;
+}
+
+/**
+ * Breaks text into lines of at most `width` visible characters at spaces (a word longer than the
+ * width stays whole); continuation lines are indented by `indent` spaces.
+ */
+export function wrapWords(text: string, width: number, indent = 2): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (line !== '' && visibleWidth(candidate) > width) {
+      lines.push(line);
+      line = `${' '.repeat(indent)}${word}`;
+    } else {
+      line = candidate;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+function visibleWidth(text: string): number {
+  return [...text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')].length;
 }

@@ -359,8 +359,8 @@ export function plainError(code: string, message: string): string {
 export function migrationHint(model: string): string {
   const info = modelInfo(model);
   if (!info?.migrateTo) return '';
-  const target = modelInfo(info.migrateTo);
-  return ` — migrate with --model ${info.migrateTo}${target ? ` and a voice from: ${target.voices.join(', ')}` : ''}`;
+  // One short line: the rosters are in `hydra-chat voices`, not spelled out here.
+  return ` — migrate with --model ${info.migrateTo} and one of its voices (hydra-chat voices)`;
 }
 
 export function plainWarning(code: string, message: string): string {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { ChatEvent, ChatOutcome } from '../chat.js';
 import { atExit } from '../exit-hooks.js';
 import { redact } from '../redact.js';
-import type { Output, Writable } from './output.js';
+import { wrapWords, type Output, type Writable } from './output.js';
 import { renderHeader, renderHelp, renderInfo, renderLogEntry, renderStatus, renderSummary } from './render.js';
 import { flushLog, initialUiState, setLevels, setMuted, setTools, stepEvent, type LogEntry, type UiState } from './state.js';
 import type { LiveScreen, startLiveScreen } from './terminal.js';
@@ -99,12 +99,17 @@ export function createView(options: ViewOptions): View {
 
   const emit = (log: readonly LogEntry[]): void => {
     if (log.length === 0) return;
-    const lines = log.map((entry) => renderLogEntry(entry, { chalk, startedAt: state.startedAt, timestamps: live }));
+    const rendered = log.map((entry) => {
+      const line = renderLogEntry(entry, { chalk, startedAt: state.startedAt, timestamps: live });
+      // A long warning wraps at word boundaries on a terminal, never mid-word.
+      return { warning: entry.kind === 'warning', lines: entry.kind === 'warning' && (out.stream as Writable).isTTY === true ? wrapWords(line, width()) : [line] };
+    });
     if (screen) {
       screen.update(liveText());
-      screen.log(lines.map(redact));
+      screen.log(rendered.flatMap((entry) => entry.lines).map(redact));
     } else {
-      for (const line of lines) out.line(line);
+      // Warnings still reach the person under --quiet (on stderr).
+      for (const entry of rendered) for (const line of entry.lines) (entry.warning ? out.warnLine : out.line)(line);
     }
   };
   const refresh = (): void => screen?.update(liveText());
