@@ -75,3 +75,24 @@ describe('hostile tool schemas and automatic tool calls', () => {
     expect(JSON.parse(call!.arguments)).toEqual({ a: 'example a' });
   });
 });
+
+describe('hostile frames', () => {
+  const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  it('a frame nested 200 000 levels deep is an invalid_frame; a configure that deep still configures', async () => {
+    const probe = await connectProbe(url, { model: 'hydra', api_key: 'k' });
+    const tools = `[{"type":"function","name":"x","parameters":{"type":"object","x":${deep(200_000)}}}]`;
+    probe.send(`{"type":"session.configure","event_id":"evt_deep","session":{"instructions":"Be brief.","tools":${tools}}}`);
+    const configured = await probe.waitFor('session.configured');
+    expect(configured.session).toMatchObject({ instructions: 'Be brief.', tools: [] });
+    expect(probe.ofType('error')[0]).toMatchObject({ error: { code: 'invalid_frame', event_id: 'evt_deep' } });
+    for (const frame of [`{"type":"zzz","a":${deep(200_000)}}`, `{"type":"session.update","session":{"tools":${tools}}}`]) {
+      const count = probe.frames.length;
+      probe.send(frame);
+      expect(await probe.waitFor('error', { after: count })).toMatchObject({ error: { code: 'invalid_frame' } });
+    }
+    probe.socket.terminate();
+    await stillServes();
+    expect(child.exitCode, stderr).toBe(null);
+  });
+});
