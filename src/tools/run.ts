@@ -65,7 +65,9 @@ async function runTool(
   if (entry === undefined) return fail(`unknown tool "${name}"`);
   let parsed: unknown;
   try {
-    parsed = argumentsText.trim() === '' ? {} : JSON.parse(argumentsText);
+    // A `__proto__` key from the model is dropped: a handler that merges its arguments (Object.assign)
+    // must not get a model-chosen prototype. No schema can declare one (compileArguments refuses it).
+    parsed = argumentsText.trim() === '' ? {} : JSON.parse(argumentsText, (key, value: unknown) => (key === '__proto__' ? undefined : value));
   } catch (error) {
     return fail(`invalid arguments: not valid JSON (${messageOf(error)})`);
   }

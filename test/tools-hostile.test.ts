@@ -1,0 +1,71 @@
+/**
+ * Tools against hostile schemas, arguments and outputs: what a config author may legitimately write
+ * (recursive schemas, zod's recursive objects) loads; names from Object.prototype are neither
+ * satisfied by the prototype nor able to lend one; a tool's output cannot drive the terminal.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { ToolDefinition } from '../src/tools/define.js';
+import { createToolRunner, validateAgentConfig, type AgentToolRunner } from '../src/tools/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hydra-tools-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const runnerFor = (tools: ToolDefinition[]): AgentToolRunner => createToolRunner(validateAgentConfig(tools, join(dir, 'hydra.tools.ts')));
+const call = (runner: AgentToolRunner, name: string, args: string) => runner.run(name, args, { signal: new AbortController().signal, callId: 'call_1' });
+
+describe('schemas', () => {
+  it('recursive schemas load and check: $ref "#", and a zod object that contains itself', async () => {
+    type Node = { name: string; children?: Node[] };
+    const node: z.ZodType<Node> = z.object({
+      name: z.string(),
+      get children() {
+        return z.array(node).optional();
+      },
+    });
+    const runner = runnerFor([
+      { name: 'tree', parameters: { type: 'object', properties: { name: { type: 'string' }, child: { $ref: '#' } } }, result: 'ok' },
+      { name: 'zod_tree', parameters: node, result: 'ok' },
+    ]);
+    expect((await call(runner, 'tree', '{"child":{"child":{"name":"leaf"}}}')).ok).toBe(true);
+    expect((await call(runner, 'tree', '{"child":{"child":{"name":5}}}')).output).toMatch(/invalid arguments: .*child\/child\/name must be string/);
+    expect((await call(runner, 'zod_tree', '{"name":"a","children":[{"name":"b"}]}')).ok).toBe(true);
+    expect((await call(runner, 'zod_tree', '{"name":"a","children":[{"name":5}]}')).ok).toBe(false);
+  });
+
+  it('two tools may share an $id', () => {
+    const parameters = { $id: 'https://example.com/args', type: 'object' };
+    expect(runnerFor([{ name: 'a', parameters, result: 1 }, { name: 'b', parameters: { ...parameters }, result: 2 }]).declarations()).toHaveLength(2);
+  });
+
+  it('a required property named like an Object.prototype member is not met by the prototype', async () => {
+    const runner = runnerFor([{ name: 'a', parameters: { type: 'object', required: ['toString', 'constructor'] }, result: 'ok' }]);
+    expect((await call(runner, 'a', '{}')).output).toMatch(/invalid arguments: .*must have required property 'toString'/);
+    expect((await call(runner, 'a', '{"toString":"x","constructor":1}')).ok).toBe(true);
+  });
+
+  it('a schema with a "__proto__" key is refused at load, naming the tool (ajv would never check it)', () => {
+    const parameters = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}},"required":["__proto__"]}') as Record<string, unknown>;
+    expect(() => runnerFor([{ name: 'proto', parameters, result: 'ok' }])).toThrow(/tool "proto": parameters: a key named "__proto__" cannot be checked/);
+  });
+
+  it('a "__proto__" key in the model’s arguments never reaches the handler as a prototype', async () => {
+    let merged: Record<string, unknown> = {};
+    const runner = runnerFor([
+      {
+        name: 'merge',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        handler: (args: Record<string, unknown>) => {
+          merged = Object.assign({}, args); // the habit that turns an own __proto__ key into a prototype
+          return 'ok';
+        },
+      },
+    ]);
+    expect((await call(runner, 'merge', '{"city":"Oslo","__proto__":{"isAdmin":true}}')).ok).toBe(true);
+    expect(merged).toEqual({ city: 'Oslo' });
+    expect((merged as { isAdmin?: boolean }).isAdmin).toBeUndefined();
+  });
+});
