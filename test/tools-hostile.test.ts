@@ -3,7 +3,8 @@
  * (recursive schemas, zod's recursive objects) loads; names from Object.prototype are neither
  * satisfied by the prototype nor able to lend one; a tool's output cannot drive the terminal.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,5 +68,20 @@ describe('schemas', () => {
     expect((await call(runner, 'merge', '{"city":"Oslo","__proto__":{"isAdmin":true}}')).ok).toBe(true);
     expect(merged).toEqual({ city: 'Oslo' });
     expect((merged as { isAdmin?: boolean }).isAdmin).toBeUndefined();
+  });
+});
+
+describe('hydra-chat tools call', () => {
+  const printf = (text: string) => ({ name: 'page', command: ['printf', text] });
+
+  it('on a terminal, a tool’s output cannot change the title, clear the screen or write the clipboard; piped it is passed on as is', () => {
+    const file = join(dir, 'escapes.json');
+    writeFileSync(file, JSON.stringify({ tools: [printf('\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;aGk=\x07weather: sunny')] }));
+    // `script` gives the CLI a real pseudo-terminal as stdout.
+    const onTty = spawnSync('script', ['-qec', `${process.execPath} bin/hydra-chat.js tools call ${file} page`, '/dev/null'], { encoding: 'latin1', timeout: 20_000 });
+    expect(onTty.stdout).toContain('weather: sunny');
+    expect(onTty.stdout).not.toMatch(/\x1b|\x07/);
+    const piped = spawnSync(process.execPath, ['bin/hydra-chat.js', 'tools', 'call', file, 'page'], { encoding: 'latin1', timeout: 20_000 });
+    expect(piped.stdout).toBe('\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;aGk=\x07weather: sunny\n');
   });
 });
