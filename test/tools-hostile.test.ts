@@ -5,6 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,5 +85,56 @@ describe('hydra-chat tools call', () => {
     expect(onTty.stdout).not.toMatch(/\x1b|\x07/);
     const piped = spawnSync(process.execPath, ['bin/hydra-chat.js', 'tools', 'call', file, 'page'], { encoding: 'latin1', timeout: 20_000 });
     expect(piped.stdout).toBe('\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;aGk=\x07weather: sunny\n');
+  });
+});
+
+describe('http tools and redirects', () => {
+  type Seen = { server: string; method: string; path: string; key: string | undefined; body: string };
+  const seen: Seen[] = [];
+  const listen = async (name: string, route: (request: IncomingMessage) => { status: number; location?: string; body?: string }): Promise<{ server: Server; base: string }> => {
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        seen.push({ server: name, method: request.method!, path: request.url!, key: request.headers['x-api-key'] as string | undefined, body });
+        const answer = route(request);
+        response.writeHead(answer.status, answer.location === undefined ? {} : { location: answer.location }).end(answer.body ?? '');
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+
+  it("the config's headers go only to its own origin: a redirect elsewhere is followed without them", async () => {
+    const other = await listen('other', () => ({ status: 200, body: 'landed elsewhere' }));
+    const own = await listen('own', (request) =>
+      request.url!.startsWith('/away') ? { status: 302, location: `${other.base}/landing` }
+      : request.url!.startsWith('/submit') ? { status: 303, location: '/result' }
+      : request.url!.startsWith('/loop') ? { status: 307, location: '/loop' }
+      : { status: 200, body: 'landed at home' },
+    );
+    try {
+      const http = (path: string, method = 'GET') => ({ url: `${own.base}${path}`, method, headers: { 'x-api-key': 'CONFIG-SECRET' } });
+      const runner = runnerFor([
+        { name: 'away', http: http('/away') },
+        { name: 'submit', http: http('/submit', 'POST') },
+        { name: 'loop', http: http('/loop') },
+      ]);
+      expect((await call(runner, 'away', '{}')).output).toBe('landed elsewhere');
+      expect(seen.filter((request) => request.server === 'other')).toEqual([{ server: 'other', method: 'GET', path: '/landing', key: undefined, body: '' }]);
+
+      seen.length = 0;
+      expect((await call(runner, 'submit', '{"order":1}')).output).toBe('landed at home');
+      expect(seen).toEqual([
+        { server: 'own', method: 'POST', path: '/submit', key: 'CONFIG-SECRET', body: '{"order":1}' },
+        { server: 'own', method: 'GET', path: '/result', key: 'CONFIG-SECRET', body: '' },
+      ]);
+      expect((await call(runner, 'loop', '{}')).output).toMatch(/failed: more than 10 redirects/);
+    } finally {
+      for (const { server } of [own, other]) {
+        server.closeAllConnections();
+        server.close();
+      }
+    }
   });
 });
