@@ -73,6 +73,21 @@ describe('schemas', () => {
   });
 });
 
+describe('handlers that throw what is not an Error', () => {
+  it('the model is told what was thrown, not "[object Object]"', async () => {
+    const runner = runnerFor([
+      { name: 'object', handler: () => Promise.reject({ message: 'the shop is closed', status: 503 }) },
+      { name: 'code', handler: () => Promise.reject({ code: 'E_CLOSED' }) },
+      { name: 'text', handler: () => Promise.reject('closed') },
+      { name: 'nothing', handler: () => Promise.reject(null) },
+    ]);
+    expect((await call(runner, 'object', '{}')).error).toBe('the shop is closed');
+    expect((await call(runner, 'code', '{}')).error).toBe('{"code":"E_CLOSED"}');
+    expect((await call(runner, 'text', '{}')).error).toBe('closed');
+    expect((await call(runner, 'nothing', '{}')).error).toBe('null');
+  });
+});
+
 describe('hydra-chat tools call', () => {
   const printf = (text: string) => ({ name: 'page', command: ['printf', text] });
 

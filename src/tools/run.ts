@@ -49,7 +49,17 @@ function prepare(agent: LoadedAgent): Map<string, Prepared> {
   return new Map(agent.tools.map((tool) => [tool.name, { tool, check: compileArguments(tool.definition.parameters, tool.parameters), cwd }]));
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** What a failure says: an Error's message, a thrown `{ message }` or string as is, anything else as JSON. */
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
 
 async function runTool(
   entry: Prepared | undefined,
