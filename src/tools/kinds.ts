@@ -9,7 +9,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { ToolDefinition } from './define.js';
-import { killGroup, spawnGroup } from './process-group.js';
+import { killGroup, killPipeHolders, pipesOf, spawnGroup } from './process-group.js';
 import { ByteCap, StreamedOutput, utf8Tail } from './text.js';
 
 /** How much of stderr (its end) or of an error body (its start) an error message carries. */
@@ -25,12 +25,15 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
     // The tool gets the user's environment minus the Hydra API key: a tool has no use for it.
     const { SMALLEST_API_KEY: _key, ...env } = process.env;
     const child = spawnGroup(executable, rest, { cwd, env, shell: false });
+    const pipes = pipesOf(child);
     const stdout = new ByteCap(maxBytes);
     let stderr = Buffer.alloc(0);
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let drain: NodeJS.Timeout | undefined;
     let settled = false;
+    /** Our ends of the pipes closed; whatever still holds theirs (it left the group) is killed. */
     const closePipes = (): void => {
+      if (!child.stdout.closed || !child.stderr.closed) killPipeHolders(pipes);
       child.stdout.destroy();
       child.stderr.destroy();
     };
