@@ -101,6 +101,16 @@ describe('hydra-chat tools call', () => {
     const piped = spawnSync(process.execPath, ['bin/hydra-chat.js', 'tools', 'call', file, 'page'], { encoding: 'latin1', timeout: 20_000 });
     expect(piped.stdout).toBe('\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;aGk=\x07weather: sunny\n');
   });
+
+  it('tools check lists parameter names without their escape sequences', () => {
+    const file = join(dir, 'names.json');
+    const parameters = { type: 'object', properties: { '\x1b]0;PWNED\x07city': { type: 'string' }, ['x'.repeat(200)]: { type: 'string' } } };
+    writeFileSync(file, JSON.stringify({ tools: [{ name: 'weather', parameters, result: 'sunny' }] }));
+    const check = spawnSync(process.execPath, ['bin/hydra-chat.js', 'tools', 'check', file], { encoding: 'utf8', timeout: 20_000 });
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain(`weather  result  timeout 5000 ms  (city, ${'x'.repeat(80)}… (120 more))`);
+    expect(check.stdout).not.toMatch(/\x1b|\x07/);
+  });
 });
 
 describe('http tools and redirects', () => {

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { HydraError } from '../errors.js';
-import { stripControls } from '../ui/sanitize.js';
+import { cleanField, stripControls } from '../ui/sanitize.js';
 import type { LoadedTool } from './config.js';
 
 /** `signal` (the CLI's Ctrl-C) stops a config load or a running tool. */
@@ -51,5 +51,6 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
 function describe(tool: LoadedTool): string {
   const properties = tool.parameters.properties;
   const names = typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
-  return `${tool.name}  ${tool.kind}  timeout ${tool.timeoutMs} ms  (${names.join(', ')})`;
+  // Property names are any string the file holds: listed, they must not drive the terminal.
+  return `${tool.name}  ${tool.kind}  timeout ${tool.timeoutMs} ms  (${names.map((name) => cleanField(name, 80)).join(', ')})`;
 }
