@@ -7,9 +7,17 @@
  * `command` tools: each names a program (often a script next to the file) that a model's call runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const DEFAULT_TOOLS_FILES = ['hydra.tools.json'];
+
+/** Files loaded because they were in the working folder (not named): their reloads may not add command tools. */
+const foundByDefault = new Set<string>();
+
+/** Whether `path` was loaded only because it was in the working folder. */
+export function wasFoundByDefault(path: string): boolean {
+  return foundByDefault.has(resolve(path));
+}
 export const CODE_TOOLS_FILES = ['hydra.tools.ts', 'hydra.tools.mts', 'hydra.tools.js', 'hydra.tools.mjs'];
 
 /**
@@ -23,20 +31,29 @@ export function findDefaultToolsFile(cwd: string, onSkipped?: (line: string) => 
   }
   const json = join(cwd, DEFAULT_TOOLS_FILES[0]!);
   if (!existsSync(json)) return null;
-  if (declaresCommands(json)) {
+  if (declaresCommands(readOrEmpty(json))) {
     onSkipped?.(
       `${DEFAULT_TOOLS_FILES[0]} is in this folder but was not loaded: it declares command tools, which run programs when the model calls them, so it loads only when named (hydra-chat --tools ${DEFAULT_TOOLS_FILES[0]})`,
     );
     return null;
   }
+  foundByDefault.add(resolve(json));
   return json;
 }
 
-/** Whether a tools JSON file declares a `command` tool (an unreadable or invalid file: no; the loader reports it). */
-function declaresCommands(path: string): boolean {
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether tools JSON text declares a `command` tool (invalid JSON: no; the loader reports it). */
+export function declaresCommands(text: string): boolean {
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8'));
+    config = JSON.parse(text);
   } catch {
     return false;
   }
