@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autoCallForTurn } from '../src/mock/auto-calls.js';
 import { connectProbe, readPcm16Wav, sendPcm, silence16k, type Probe } from '../src/mock/probe.js';
@@ -94,5 +97,37 @@ describe('hostile frames', () => {
     probe.socket.terminate();
     await stillServes();
     expect(child.exitCode, stderr).toBe(null);
+  });
+
+  it('a failure while handling one frame ends that session with internal_error and 1011; the process serves the next', async () => {
+    // Rules whose arguments nest too deeply to encode: the first user turn fails inside the simulator.
+    const dir = mkdtempSync(join(tmpdir(), 'hydra-sim-hostile-'));
+    const rules = join(dir, 'rules.json');
+    writeFileSync(rules, `[{"turn":1,"calls":[{"name":"f","arguments":{"a":${deep(200_000)}}}]}]`);
+    const own = spawn(process.execPath, ['bin/hydra-chat.js', 'simulate', '--port', '0', '--rules', rules], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const ownUrl = await new Promise<string>((resolve, reject) => {
+        own.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const found = /listening on (ws:\/\/\S+)/.exec(out);
+          if (found) resolve(found[1]!);
+        });
+        own.on('close', () => reject(new Error('simulate exited')));
+      });
+      for (let session = 1; session <= 2; session++) {
+        const probe = await connectProbe(ownUrl, { model: 'hydra', api_key: 'k' });
+        probe.send({ type: 'session.configure', session: { tools: [{ type: 'function', name: 'f' }] } });
+        await probe.waitFor('session.configured');
+        sendPcm(probe, turn);
+        expect(await probe.waitFor('error', { timeoutMs: 10_000 })).toMatchObject({ error: { type: 'server_error', code: 'internal_error' } });
+        expect((await probe.closed).code).toBe(1011);
+        expect(own.exitCode).toBe(null);
+      }
+    } finally {
+      own.kill('SIGINT');
+      await once(own, 'close');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
