@@ -154,4 +154,16 @@ describe('argument expectations', () => {
     expect(result.ok).toBe(false);
     expect(!result.ok && result.why).toMatch(/pattern/);
   });
+
+  it('schemas as tools use them: recursive ($ref "#"), a shared $id, and required names from Object.prototype met only by own keys', () => {
+    const tree = { $schema: true, type: 'object', properties: { name: { type: 'string' }, child: { $ref: '#' } } };
+    expect(argumentsMatch(tree, '{"child":{"child":{"name":"leaf"}}}').ok).toBe(true);
+    expect(argumentsMatch(tree, '{"child":{"child":{"name":5}}}').ok).toBe(false);
+    const a = { $schema: true, $id: 'https://example.com/args', type: 'object' };
+    expect(argumentsMatch(a, '{}').ok).toBe(true);
+    expect(argumentsMatch({ ...a }, '{}').ok).toBe(true);
+    const named = { $schema: true, type: 'object', required: ['toString'] };
+    expect(argumentsMatch(named, '{}').ok).toBe(false);
+    expect(argumentsMatch(named, '{"toString":"x"}').ok).toBe(true);
+  });
 });

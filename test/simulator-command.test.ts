@@ -65,5 +65,10 @@ describe('simulate command', () => {
     await expect(runSimulateCommand({ profile: 'jan-2027' }, signal, out)).rejects.toBeInstanceOf(HydraError);
     await expect(runSimulateCommand({ profile: 'jan-2027' }, signal, out)).rejects.toThrow(/may-2026, aug-2026, aug-2026-probe/);
     await expect(runSimulateCommand({ rules: '/nonexistent/rules.json' }, signal, out)).rejects.toMatchObject({ code: 'config-invalid' });
+    // A factor so small that a chunk's delay overflows Node's timer would deliver at once instead.
+    for (const factor of ['1e-12', '0.001', '1e9']) {
+      await expect(runSimulateCommand({ realtimeFactor: factor }, signal, out)).rejects.toThrow(`--realtime-factor must be a number from 0.01 to 10000, not '${factor}'`);
+    }
+    await expect(runSimulateCommand({ realtimeFactor: '0.01' }, signal, out)).resolves.toBeUndefined();
   });
 });

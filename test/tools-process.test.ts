@@ -100,6 +100,21 @@ describe('command tools run in their own process group', () => {
     expect(await gone(await pidFrom(pidFile))).toBe(true); // what it left running in its group is stopped
   });
 
+  it('a process that left the group (setsid) but holds the output pipe is stopped too: on exit and on timeout', async () => {
+    // Not a group leader, so setsid does not fork: $! is the escaped sleep itself.
+    const escapePid = join(dir, 'escaped.pid');
+    const quick = ['sh', '-c', `setsid sleep 100 & echo $! > ${escapePid}.tmp && mv ${escapePid}.tmp ${escapePid}; echo started`];
+    const run = await runnerFor([{ name: 'quick', timeoutMs: 20_000, command: quick }]).run('quick', '{}', { signal: new AbortController().signal, callId: 'c1' });
+    expect(run).toMatchObject({ ok: true, output: 'started\n' });
+    expect(await gone(await pidFrom(escapePid))).toBe(true);
+
+    const waitPid = join(dir, 'escaped-wait.pid');
+    const slow = ['sh', '-c', `setsid sleep 100 & echo $! > ${waitPid}.tmp && mv ${waitPid}.tmp ${waitPid}; wait`];
+    const timedOut = await runnerFor([{ name: 'slow', timeoutMs: 1500, command: slow }]).run('slow', '{}', { signal: new AbortController().signal, callId: 'c2' });
+    expect(timedOut.error).toBe('tool timed out after 1500 ms');
+    expect(await gone(await pidFrom(waitPid))).toBe(true);
+  });
+
   it('Ctrl-C of `hydra-chat tools call` stops the tool and its sleep', async () => {
     const { command, pidFile } = sleeper();
     const file = join(dir, 'call.json');

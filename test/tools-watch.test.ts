@@ -6,7 +6,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watchAgentConfig, type ReloadResult } from '../src/tools/index.js';
+import { findDefaultToolsFile, watchAgentConfig, type ReloadResult } from '../src/tools/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -66,6 +66,36 @@ describe('watchAgentConfig', () => {
       expect(names(await reloaded)).toEqual(['a']);
     } finally {
       watcher.close();
+    }
+  });
+});
+
+describe('a hydra.tools.json loaded because it was in the folder', () => {
+  it('cannot gain command tools by an edit mid-session; a file named with --tools can', async () => {
+    const here = await mkdtemp(join(dir, 'default-'));
+    const path = join(here, 'hydra.tools.json');
+    await writeFile(path, JSON.stringify({ tools: [{ name: 'hours', result: '9-17' }] }));
+    expect(findDefaultToolsFile(here)).toBe(path);
+    const { watcher, next } = watching(path);
+    try {
+      const reloaded = next();
+      await writeFile(path, JSON.stringify({ tools: [{ name: 'hours', command: ['./payload.sh'] }] }));
+      const result = await reloaded;
+      expect(result.ok).toBe(false);
+      expect(names(result)).toBe(`${path} now declares command tools, which run programs when the model calls them; a file loaded because it was in this folder may not (name it: hydra-chat --tools hydra.tools.json)`);
+    } finally {
+      watcher.close();
+    }
+
+    const named = join(dir, 'named.tools.json');
+    await writeFile(named, JSON.stringify({ tools: [{ name: 'hours', result: '9-17' }] }));
+    const other = watching(named);
+    try {
+      const reloaded = other.next();
+      await writeFile(named, JSON.stringify({ tools: [{ name: 'hours', command: ['./payload.sh'] }] }));
+      expect(names(await reloaded)).toEqual(['hours']);
+    } finally {
+      other.watcher.close();
     }
   });
 });

@@ -30,17 +30,37 @@ export async function readWav(path: string): Promise<WavData> {
   return { sampleRate: format.sampleRate, channels: format.channels, pcm: Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength) };
 }
 
-/** Any WAV as 16 kHz mono PCM16: downmixed, then resampled with a proper low-pass filter (streamed). */
-export async function readWavMono16k(path: string, options: OpenOptions = {}): Promise<Buffer> {
+/** The most audio read whole into memory (a scenario turn): 10 minutes, 19.2 MB at 16 kHz. */
+export const MAX_WHOLE_WAV_MS = 10 * 60_000;
+
+/**
+ * Any WAV as 16 kHz mono PCM16: downmixed, then resampled with a proper low-pass filter (streamed).
+ * Held whole, so bounded: a file (or FIFO) longer than `maxMs` is refused — at once when its length
+ * is known, else as soon as the limit is passed — never read into gigabytes of memory.
+ */
+export async function readWavMono16k(path: string, options: OpenOptions & { maxMs?: number } = {}): Promise<Buffer> {
+  const maxMs = options.maxMs ?? MAX_WHOLE_WAV_MS;
   const stream = await openWavStream(path, options);
+  const tooLong = (): HydraError =>
+    new HydraError('input-file', `${path} is longer than ${formatMs(maxMs)}, the most one turn's audio may be (it is held in memory)`, {
+      hint: 'cut it first, e.g. sox in.wav out.wav trim 0 60',
+    });
   const parts: Buffer[] = [];
+  let bytes = 0;
   try {
-    for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) parts.push(chunk);
+    if (stream.durationMs !== null && stream.durationMs > maxMs) throw tooLong();
+    for (let chunk = await stream.read(); chunk !== null; chunk = await stream.read()) {
+      bytes += chunk.length;
+      if (bytes > maxMs * 32) throw tooLong();
+      parts.push(chunk);
+    }
   } finally {
     stream.close();
   }
   return Buffer.concat(parts);
 }
+
+const formatMs = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
 
 const HEADER_BYTES = 44;
 

@@ -65,7 +65,7 @@ async function parseOptions(options: SimulateCommandOptions): Promise<SimulatorO
     ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
     ...(options.capacity !== undefined ? { capacity: integer('--capacity', options.capacity, 1, 1_000_000) } : {}),
     idleTimeoutMs: integer('--idle-timeout', options.idleTimeout ?? '30000', 1, 24 * 3600 * 1000),
-    realtimeFactor: positive('--realtime-factor', options.realtimeFactor ?? '10'),
+    realtimeFactor: bounded('--realtime-factor', options.realtimeFactor ?? '10', 0.01, 10_000),
     transcripts: options.transcripts ?? false,
     ...(options.autoTools === false ? { autoToolCalls: false } : {}),
     ...(options.rules !== undefined ? { rules: await (await import('./rules.js')).loadRules(options.rules) } : {}),
@@ -78,9 +78,10 @@ function integer(flag: string, text: string, min: number, max: number): number {
   return value;
 }
 
-function positive(flag: string, text: string): number {
+/** A number in [min, max]: each response chunk waits 40 ms / factor, which Node's timers must hold. */
+function bounded(flag: string, text: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw usage(`${flag} must be a positive number, not '${text}'`);
+  if (text.trim() === '' || !(value >= min && value <= max)) throw usage(`${flag} must be a number from ${min} to ${max}, not '${text}'`);
   return value;
 }
 

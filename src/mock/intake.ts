@@ -18,6 +18,13 @@ const FROZEN_KEYS = ['instructions', 'voice', 'generate_initial_response', 'inpu
 /** Minimum append size, from the documented example "audio frame too small (40 bytes, need 320)" (§3.1, §10.10). */
 export const MIN_AUDIO_BYTES = 320;
 
+/**
+ * Deepest nesting a frame may have. JSON.parse copes with any depth, but checking and re-encoding
+ * a frame recurse: a client's `[[[[…]]]]` 200 000 levels deep must cost it an error, not the
+ * simulator its stack (every session of `simulate` with it). Real tool schemas nest a few levels.
+ */
+export const MAX_FRAME_DEPTH = 256;
+
 /** Parse, then validate. Never throws. */
 export function readClientFrame(text: string): Intake {
   let value: unknown;
@@ -33,6 +40,14 @@ export function readClientFrame(text: string): Intake {
   const eventId = typeof raw.event_id === 'string' ? raw.event_id : undefined;
   if (typeof raw.type !== 'string') {
     return { kind: 'error', raw, frame: errorFrame('invalid_request_error', 'missing string field "type"', { param: 'type', eventId }) };
+  }
+  if (nestingDepth(text) > MAX_FRAME_DEPTH) {
+    const frame = errorFrame('invalid_frame', `${raw.type}: frame nests deeper than ${MAX_FRAME_DEPTH} levels`, { eventId });
+    // A configure still configures (with its flat fields; tools are where the depth is).
+    if (raw.type !== 'session.configure') return { kind: 'error', raw, frame };
+    const session = isRecord(raw.session) ? raw.session : {};
+    const flat = Object.fromEntries(Object.entries(session).filter(([, field]) => typeof field !== 'object'));
+    return { kind: 'event', event: salvageConfigure({ session: flat }, eventId), raw, rejected: frame };
   }
   const lenient = withoutTolerated(raw);
   const decoded = decodeClientFrame(JSON.stringify(lenient));
@@ -61,6 +76,23 @@ function salvageConfigure(lenient: Record<string, unknown>, eventId: string | un
     if (given[key] !== undefined && SessionConfig.safeParse({ [key]: given[key] }).success) session[key] = given[key];
   }
   return { type: 'session.configure', ...(eventId !== undefined ? { event_id: eventId } : {}), session: session as SessionConfig };
+}
+
+/** How deeply arrays and objects nest in JSON `text` (brackets inside strings do not count). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c) i++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -140,7 +140,13 @@ export class Session {
     }
     if (intake.rejected) this.send(intake.rejected);
     this.hooks.clientFrame(this.id, intake.event);
-    this.dispatch(intake.event);
+    try {
+      this.dispatch(intake.event);
+    } catch (error) {
+      // One client's frame must never end the process (every session of `simulate`): §10.9's internal_error, then 1011.
+      this.send(frames.errorFrame('internal_error', `the simulator failed on ${intake.event.type}: ${error instanceof Error ? error.message : String(error)}`));
+      this.close(1011, 'internal error');
+    }
   }
 
   private dispatch(event: ClientEvent): void {

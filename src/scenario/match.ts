@@ -7,9 +7,11 @@
 import Ajv from 'ajv';
 import type { ValidateFunction } from 'ajv';
 
-type AjvInstance = { compile(schema: object): ValidateFunction; errorsText(errors?: ValidateFunction['errors']): string };
+type AjvInstance = { compile(schema: object): ValidateFunction; removeSchema(schema: object): unknown; errorsText(errors?: ValidateFunction['errors']): string };
 const AjvCtor = ((Ajv as unknown as { default?: unknown }).default ?? Ajv) as new (options: object) => AjvInstance;
-const ajv = new AjvCtor({ allErrors: false, strict: false, validateFormats: false, addUsedSchema: false });
+// As for tools (src/tools/schema.ts): own properties only, and each schema removed once compiled, so
+// a recursive `$ref: "#"` resolves and two expectations may share an `$id`.
+const ajv = new AjvCtor({ allErrors: false, strict: false, validateFormats: false, ownProperties: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export function isSchema(expected: Record<string, unknown>): boolean {
@@ -21,7 +23,12 @@ export function compileSchema(expected: Record<string, unknown>): ValidateFuncti
   const cached = compiled.get(expected);
   if (cached) return cached;
   const { $schema: _ignored, ...schema } = expected;
-  const validate = ajv.compile(schema);
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema);
+  } finally {
+    ajv.removeSchema(schema);
+  }
   compiled.set(expected, validate);
   return validate;
 }

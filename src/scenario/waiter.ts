@@ -4,6 +4,9 @@
  */
 type Wait = { cond: () => boolean; settle: (ok: boolean) => void };
 
+/** Node's timers hold at most 2^31 − 1 ms (24.8 days); a longer one fires after 1 ms. Longer waits have no timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Waiter {
   private readonly waits = new Set<Wait>();
   private isClosed = false;
@@ -25,7 +28,7 @@ export class Waiter {
           resolve(ok);
         },
       };
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => wait.settle(false), Math.max(0, timeoutMs));
+      if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => wait.settle(false), Math.max(0, timeoutMs));
       this.waits.add(wait);
     });
   }

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { HydraError } from '../errors.js';
+import { cleanField, stripControls } from '../ui/sanitize.js';
 import type { LoadedTool } from './config.js';
 
 /** `signal` (the CLI's Ctrl-C) stops a config load or a running tool. */
@@ -37,7 +38,9 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
       const result = await runner.run(name, json ?? '{}', { signal, callId: 'call_cli' });
       if (signal.aborted) throw new HydraError('interrupted', `stopped tool "${name}"`);
       if (result.ok) {
-        io.out(result.output);
+        // The output may come from anywhere (an HTTP tool's body): on a terminal it must not drive it.
+        // Piped, it is passed on byte for byte (| jq).
+        io.out(process.stdout.isTTY ? stripControls(result.output) : result.output);
         return;
       }
       io.err(result.output);
@@ -48,5 +51,6 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
 function describe(tool: LoadedTool): string {
   const properties = tool.parameters.properties;
   const names = typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
-  return `${tool.name}  ${tool.kind}  timeout ${tool.timeoutMs} ms  (${names.join(', ')})`;
+  // Property names are any string the file holds: listed, they must not drive the terminal.
+  return `${tool.name}  ${tool.kind}  timeout ${tool.timeoutMs} ms  (${names.map((name) => cleanField(name, 80)).join(', ')})`;
 }

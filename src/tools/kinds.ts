@@ -9,7 +9,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { ToolDefinition } from './define.js';
-import { killGroup, spawnGroup } from './process-group.js';
+import { killGroup, killPipeHolders, pipesOf, spawnGroup } from './process-group.js';
 import { ByteCap, StreamedOutput, utf8Tail } from './text.js';
 
 /** How much of stderr (its end) or of an error body (its start) an error message carries. */
@@ -25,12 +25,15 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
     // The tool gets the user's environment minus the Hydra API key: a tool has no use for it.
     const { SMALLEST_API_KEY: _key, ...env } = process.env;
     const child = spawnGroup(executable, rest, { cwd, env, shell: false });
+    const pipes = pipesOf(child);
     const stdout = new ByteCap(maxBytes);
     let stderr = Buffer.alloc(0);
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     let drain: NodeJS.Timeout | undefined;
     let settled = false;
+    /** Our ends of the pipes closed; whatever still holds theirs (it left the group) is killed. */
     const closePipes = (): void => {
+      if (!child.stdout.closed || !child.stderr.closed) killPipeHolders(pipes);
       child.stdout.destroy();
       child.stderr.destroy();
     };
@@ -95,12 +98,7 @@ export async function callHttp(
   try {
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers: { ...(withBody ? { 'content-type': 'application/json' } : {}), ...http.headers },
-        ...(withBody ? { body: JSON.stringify(args) } : {}),
-        signal: request.signal,
-      });
+      response = await fetchFollowing(url, method, withBody ? JSON.stringify(args) : undefined, http.headers ?? {}, request.signal);
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
       throw new Error(`${method} ${url.origin}${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}${cause}`);
@@ -113,6 +111,34 @@ export async function callHttp(
     return body;
   } finally {
     signal.removeEventListener('abort', stop);
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+/**
+ * fetch, following redirects itself: the config's headers (an API key) go only to the config's own
+ * origin. fetch drops just `Authorization` when a redirect leaves the origin; an `X-Api-Key` would
+ * follow it anywhere (an open redirect, a model-chosen `?next=` parameter). 303, and 301/302 after a
+ * POST, continue as a GET without the body, as fetch does.
+ */
+async function fetchFollowing(first: URL, method: string, body: string | undefined, configured: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  let url = first;
+  let current = { method, body };
+  for (let hops = 0; ; hops++) {
+    const sameOrigin = url.origin === first.origin;
+    const headers = { ...(current.body === undefined ? {} : { 'content-type': 'application/json' }), ...(sameOrigin ? configured : {}) };
+    const response = await fetch(url, { method: current.method, headers, redirect: 'manual', signal, ...(current.body === undefined ? {} : { body: current.body }) });
+    const location = response.headers.get('location');
+    if (!REDIRECTS.has(response.status) || location === null) return response;
+    await response.body?.cancel().catch(() => undefined);
+    if (hops === MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    url = new URL(location, url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`redirected to a ${url.protocol} URL`);
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && current.method === 'POST')) {
+      current = { method: current.method === 'HEAD' ? 'HEAD' : 'GET', body: undefined };
+    }
   }
 }
 

@@ -49,7 +49,17 @@ function prepare(agent: LoadedAgent): Map<string, Prepared> {
   return new Map(agent.tools.map((tool) => [tool.name, { tool, check: compileArguments(tool.definition.parameters, tool.parameters), cwd }]));
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** What a failure says: an Error's message, a thrown `{ message }` or string as is, anything else as JSON. */
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
 
 async function runTool(
   entry: Prepared | undefined,
@@ -65,7 +75,9 @@ async function runTool(
   if (entry === undefined) return fail(`unknown tool "${name}"`);
   let parsed: unknown;
   try {
-    parsed = argumentsText.trim() === '' ? {} : JSON.parse(argumentsText);
+    // A `__proto__` key from the model is dropped: a handler that merges its arguments (Object.assign)
+    // must not get a model-chosen prototype. No schema can declare one (compileArguments refuses it).
+    parsed = argumentsText.trim() === '' ? {} : JSON.parse(argumentsText, (key, value: unknown) => (key === '__proto__' ? undefined : value));
   } catch (error) {
     return fail(`invalid arguments: not valid JSON (${messageOf(error)})`);
   }

@@ -26,8 +26,11 @@ parentPort.on('message', ({ id, schema, args }) => {
     let validate = compiled.get(schema);
     if (validate === undefined) {
       const parsed = JSON.parse(schema);
-      validate = ajv.compile(parsed);
-      ajv.removeSchema(parsed);
+      try {
+        validate = ajv.compile(parsed);
+      } finally {
+        ajv.removeSchema(parsed);
+      }
       if (compiled.size >= 64) compiled.delete(compiled.keys().next().value);
       compiled.set(schema, validate);
     }

@@ -13,7 +13,9 @@ import { OffThreadChecker } from './schema-worker.js';
 
 const AjvCtor = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (options: Options) => Ajv;
 // Formats need a plugin we do not ship; unknown keywords are tolerated (descriptions, examples, vendor keys).
-const AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: false, logger: false, addUsedSchema: false };
+// `ownProperties`: `required: ["toString"]` is not met by the prototype's toString. Each compiled schema
+// is removed again at once (so recursive `$ref: "#"` resolves, and two tools may share an `$id`).
+const AJV_OPTIONS: Options = { allErrors: true, strict: false, validateFormats: false, logger: false, ownProperties: true };
 const ajv = new AjvCtor(AJV_OPTIONS);
 const offThread = new OffThreadChecker(AJV_OPTIONS);
 
@@ -44,8 +46,14 @@ function convertZod(schema: ZodType): Record<string, unknown> {
 
 /** A checker for one tool's arguments; throws an Error when the JSON Schema does not compile. */
 export function compileArguments(parameters: Record<string, unknown> | ZodType | undefined, jsonSchema: Record<string, unknown>): ArgumentCheck {
-  const validate = ajv.compile(jsonSchema);
-  ajv.removeSchema(jsonSchema); // compiled functions stand alone; do not keep every reloaded schema alive
+  // ajv skips a property named __proto__ (it would never be checked): refuse it here, by name.
+  if (hasProtoKey(jsonSchema)) throw new Error('a key named "__proto__" cannot be checked; rename it');
+  let validate: ReturnType<Ajv['compile']>;
+  try {
+    validate = ajv.compile(jsonSchema);
+  } finally {
+    ajv.removeSchema(jsonSchema); // compiled functions stand alone; do not keep every reloaded schema alive
+  }
   const checkHere = isZodSchema(parameters)
     ? (args: unknown): ArgumentCheckResult => {
         const parsed = parameters.safeParse(args);
@@ -63,6 +71,13 @@ export function compileArguments(parameters: Record<string, unknown> | ZodType |
     if (!isZodSchema(parameters)) return result.ok ? { ok: true, value: args } : result;
     return checkHere(args);
   };
+}
+
+/** Whether `__proto__` is an own key anywhere in `value` (JSON.parse makes it one). */
+function hasProtoKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasProtoKey);
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.hasOwn(value, '__proto__') || Object.values(value).some(hasProtoKey);
 }
 
 /** Whether checking against `schema` may take long on a hostile value: regular expressions, uniqueItems. */

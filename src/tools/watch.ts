@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { HydraError, toHydraError } from '../errors.js';
 import { loadAgentConfig, type LoadedAgent } from './config.js';
+import { declaresCommands, wasFoundByDefault } from './files.js';
 
 export type ReloadResult = { ok: true; agent: LoadedAgent } | { ok: false; error: HydraError };
 
@@ -31,6 +32,12 @@ export function watchAgentConfig(path: string, onChange: (result: ReloadResult) 
     }
     if (closed || content === last) return;
     last = content;
+    if (content !== null && wasFoundByDefault(absolute) && declaresCommands(content)) {
+      // Loaded because it was in the folder: an edit cannot make it run programs (see files.ts).
+      const message = `${path} now declares command tools, which run programs when the model calls them; a file loaded because it was in this folder may not (name it: hydra-chat --tools ${name})`;
+      onChange({ ok: false, error: new HydraError('config-invalid', message) });
+      return;
+    }
     const result: ReloadResult = await loadAgentConfig(path).then(
       (agent) => ({ ok: true as const, agent }),
       (error: unknown) => ({ ok: false as const, error: toHydraError(error, 'config-invalid') }),
