@@ -99,4 +99,16 @@ describe('the CLI against a simulator sending hostile text', () => {
     expect(messages).toHaveLength(20);
     expect(messages.every((message) => message.startsWith(HOSTILE) && message.length > MB)).toBe(true);
   }, 90_000);
+  it('--json survives a frame nested 100 000 levels deep: the value is elided, the run goes on', async () => {
+    const sim = await createSimulator({ profile: 'aug-2026', responseDelayMs: 20, realtimeFactor: 20 });
+    simulators.push(sim);
+    sim.on('server-frame', (sessionId, frame) => {
+      if (frame.type === 'session.configured') sim.inject({ raw: `{"type":"x.deep","a":${'['.repeat(100_000)}${']'.repeat(100_000)}}` }, sessionId);
+    });
+    const run = await cli(['--url', sim.url, '--input', utterance, '--output', join(dir, 'out-deep.wav'), '--json'], { SMALLEST_API_KEY: 'sk-test' }, 60_000);
+    expect(run.stderr).not.toMatch(/internal error|call stack/i);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { frame?: { type?: string } });
+    expect(JSON.stringify(lines.find((line) => line.frame?.type === 'x.deep'))).toContain('<nested too deeply>');
+  }, 90_000);
 });
