@@ -45,7 +45,7 @@ describe('user defaults file', () => {
   it('a chat takes voice and url from the user file; a flag wins; the project file wins over the user file', async () => {
     await userFile(JSON.stringify({ voice: 'aria', url: simulator.url, frameMs: 40 }));
     const env = { XDG_CONFIG_HOME: xdg };
-    const base = ['--json', '--input', HELLO, '--output', join(dir, 'out.wav')];
+    const base = ['--json', '--input', HELLO, '--output', join(dir, 'out.wav'), '--force'];
     const fromUser = await cli(base, env);
     expect(fromUser.code).toBe(0); // the url from the file is local: no key needed
     expect(sentVoice(fromUser.stdout)).toBe('aria');

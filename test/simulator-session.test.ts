@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function start(options: SimulatorOptions = {}): Promise<Simulator> {
-  simulator = await createSimulator(options);
+  simulator = await createSimulator({ profile: 'may-2026', ...options });
   return simulator;
 }
 

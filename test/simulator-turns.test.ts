@@ -24,7 +24,7 @@ const WEATHER = { type: 'function', name: 'get_weather', parameters: { type: 'ob
 const TIME = { type: 'function', name: 'get_time', parameters: { type: 'object', properties: { zone: { type: 'string' } } } };
 
 async function session(options: SimulatorOptions, configure: Record<string, unknown> = {}): Promise<Probe> {
-  simulator = await createSimulator({ responseDelayMs: 20, realtimeFactor: 50, ...options });
+  simulator = await createSimulator({ profile: 'may-2026', responseDelayMs: 20, realtimeFactor: 50, ...options });
   const probe = await connectProbe(simulator.url, { model: 'hydra', api_key: 'k' });
   probes.push(probe);
   probe.send({ type: 'session.configure', session: configure });
@@ -105,7 +105,7 @@ describe('an ordinary user turn', () => {
   });
 
   it('drops audio sent before session.configured', async () => {
-    simulator = await createSimulator();
+    simulator = await createSimulator({ profile: 'may-2026' });
     const probe = await connectProbe(simulator.url, { api_key: 'k' });
     probes.push(probe);
     sendPcm(probe, hello);

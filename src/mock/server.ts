@@ -23,6 +23,7 @@ export type { ToolRule } from './rules.js';
 export type SimulatorOptions = {
   host?: string;
   port?: number;
+  /** Default aug-2026: the service as it is today (what `simulate` and `--mock` run). */
   profile?: Profile;
   apiKey?: string;
   capacity?: number;
@@ -61,7 +62,7 @@ export type Simulator = {
 /** Start a simulator; resolves once it listens. */
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
-  const profile = options.profile ?? 'may-2026';
+  const profile = options.profile ?? 'aug-2026';
   if (!isProfile(profile)) throw new Error(`unknown simulator profile '${String(profile)}' (expected ${PROFILES.join(', ')})`);
   const capacity = options.capacity ?? Number.POSITIVE_INFINITY;
   const events = new EventEmitter();
