@@ -789,6 +789,16 @@ describe('fault matrix: the voice (issue 12.6, the CLI)', () => {
     expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
   });
 
+  it('the headline command (`--voice reed`, no --model) against the strict August probe, which rejects the six original voices on every tag', async () => {
+    const sim = await simulator({ profile: 'aug-2026-probe' });
+    const run = await cli([...cliArgs(sim.url), '--voice', 'reed'], KEY_ENV);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^hydra-chat · model hydra · voice reed/m);
+    expect(run.stdout.match(/voice reed is not served on hydra any more; using sterling — see `hydra-chat voices`/g)).toHaveLength(1);
+    expect(run.stdout).not.toMatch(/server error/);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
+  });
+
   it('silently replaced (the May docs): says which voice the server used', async () => {
     const sim = await simulator({ profile: 'may-2026' });
     const run = await cli([...cliArgs(sim.url), '--model', 'hydra', '--voice', 'nobody'], KEY_ENV);
