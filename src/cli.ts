@@ -197,7 +197,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const hydraError = toHydraError(error);
     getOutput().error(hydraError.message, hydraError.hint);
-    return hydraError.exitCode;
+    // An error caused by SIGTERM / SIGHUP (e.g. a config load it stopped) still exits as that signal says.
+    return signalExit ?? hydraError.exitCode;
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     stopRun = null;

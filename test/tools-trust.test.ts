@@ -124,6 +124,16 @@ describe('code configs found by default are not run', () => {
     expect(run.output()).toMatch(/^error: stopped while loading never\.ts$/m);
     expect(run.output()).not.toMatch(/PortAudio|\n\s+at /);
   });
+
+  it('SIGTERM during that load exits 143, as every SIGTERM does', async () => {
+    const here = folder('never-term');
+    writeFileSync(join(here, 'never.ts'), "console.error('loading never.ts');\nawait new Promise(() => {});\nexport default [];\n");
+    const run = hydraChat(['--mock', '--tools', 'never.ts', '--input', hello], here);
+    await run.until(/loading never\.ts/);
+    run.child.kill('SIGTERM');
+    expect(await run.exited, run.output()).toBe(143);
+    expect(run.output()).toMatch(/^error: stopped while loading never\.ts$/m);
+  });
 });
 
 describe("a tools file outside the repo, importing z from 'hydra-chat'", () => {
