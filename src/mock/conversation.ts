@@ -12,9 +12,8 @@ import { EnergyVad, type VadOptions } from './vad.js';
 import { synthVoice, upsample } from './voice.js';
 
 /** What the conversation needs from its session. */
-export type ConversationHost = {
-  send(frame: ServerEvent): void;
-  readonly outputRate: number;
+/** How a session's turns behave (the simulator's options, resolved per session). */
+export type TurnSettings = {
   readonly realtimeFactor: number;
   readonly responseDelayMs: number;
   readonly toolTimeoutMs: number;
@@ -23,6 +22,11 @@ export type ConversationHost = {
   /** Without rules: call a declared tool on every user turn (round-robin, arguments from its schema). */
   readonly autoToolCalls: boolean;
   readonly vad: Partial<VadOptions>;
+};
+
+export type ConversationHost = TurnSettings & {
+  send(frame: ServerEvent): void;
+  readonly outputRate: number;
   /** Fault hook after each audio delta; returns true when the socket was dropped. */
   afterAudioDelta(count: number): boolean;
 };

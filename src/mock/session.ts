@@ -4,24 +4,15 @@
  */
 import type { WebSocket } from 'ws';
 import type { ClientEvent, ServerEvent } from '../protocol.js';
-import { Conversation } from './conversation.js';
+import { Conversation, type TurnSettings } from './conversation.js';
 import * as frames from './frames.js';
 import { decodeAppendAudio, readClientFrame } from './intake.js';
 import { resolveVoice, type ModelRules } from './profile.js';
-import type { ToolRule } from './rules.js';
-import type { VadOptions } from './vad.js';
 
 /** Resolved per-session settings. */
-export type SessionSettings = {
+export type SessionSettings = TurnSettings & {
   readonly model: ModelRules;
   readonly idleTimeoutMs: number;
-  readonly realtimeFactor: number;
-  readonly responseDelayMs: number;
-  readonly toolTimeoutMs: number;
-  readonly transcripts: boolean;
-  readonly rules: readonly ToolRule[];
-  readonly autoToolCalls: boolean;
-  readonly vad: Partial<VadOptions>;
 };
 
 /** Simulator-level callbacks. */
