@@ -104,7 +104,7 @@ class SpeakerImpl implements Speaker {
     this.outputLatencyMs = options.outputLatencyMs ?? OUTPUT_LATENCY_ESTIMATE_MS;
     this.maxQueueBytes = bytesForMs(options.maxQueueMs ?? MAX_QUEUE_MS, deviceRate);
     this.watchdog = setInterval(() => {
-      if (performance.now() - this.lastAck > WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
+      if (this.mirror.length > 0 && performance.now() - this.lastAck > WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
     }, 100);
     this.watchdog.unref();
   }
@@ -121,6 +121,7 @@ class SpeakerImpl implements Speaker {
       out = out.subarray(0, room - (room % 2));
     }
     if (out.length === 0) return;
+    if (this.mirror.length === 0) this.lastAck = performance.now(); // the watchdog runs while audio waits
     this.mirror.push(out);
     this.stream.host.sendAudio(encodeRecord(Kind.write, this.stream.id, this.epoch, 0, 0, out));
   }

@@ -1,14 +1,15 @@
 /**
  * One output stream inside the audio host: feeds naudiodon's queue (maxQueue 1) so that PortAudio's
- * callback (one period, 20 ms) always finds data, while keeping as little as possible ahead of it.
+ * callback (one period, 20 ms) finds reply audio, keeping as little as possible ahead of it.
  *
  * - Playing: each period is written as two half-period chunks, back to back. The second write waits
  *   until the callback takes the first, so at most one period (20 ms) of reply is ever ahead of the
  *   callback: that bounds what still plays after a flush.
- * - Idle: one period of silence, written just before the callback needs it (LEAD_MS), so a reply that
- *   starts is handed to PortAudio at once instead of waiting behind silence written in advance.
- * A write that waits for the callback resolves when the callback starts: that is the clock used to
- * schedule idle writes and to say when the last reply sample entered PortAudio after a flush.
+ * - Idle: nothing is written. The callback waits inside naudiodon for the next chunk (PortAudio's own
+ *   buffer plays out, then the device underruns into silence), so the first chunk of a reply is
+ *   written through to the waiting callback at once, and an idle speaker costs no CPU.
+ * A write that waits for the callback resolves when the callback takes the chunk before it: that
+ * tells when the last reply sample entered PortAudio after a flush.
  */
 import { ByteQueue } from '../byte-queue.js';
 import { clockMs, encodeRecord, Kind } from './wire.js';
@@ -20,13 +21,8 @@ export type NativeStream = {
   quit(mode: 'WAIT' | 'ABORT'): Promise<void>;
 };
 
-/** Idle: silence for the next period is written this long before the callback is due. */
-const LEAD_MS = 4;
-/** While only silence plays, an ack this often keeps the parent's watchdog fed. */
-const HEARTBEAT_MS = 200;
-
 /** A chunk handed to naudiodon and not yet seen taken by the callback. */
-type Held = { epoch: number; audioBytes: number; offset: number; size: number; issuedAt: number };
+type Held = { epoch: number; audioBytes: number; offset: number; issuedAt: number };
 
 export class OutputStream {
   private readonly native: NativeStream;
@@ -36,9 +32,7 @@ export class OutputStream {
   private readonly periodBytes: number;
   private readonly firstHalf: number;
   private readonly bytesPerMs: number;
-  private readonly periodMs: number;
   private readonly scratch: Buffer;
-  private readonly zeros: Buffer;
   private readonly queue = new ByteQueue();
   private readonly held: Held[] = [];
   private epoch = 0;
@@ -47,9 +41,6 @@ export class OutputStream {
   private inFlight = false;
   /** naudiodon's queue holds a chunk for the next callback: the next write waits for that callback. */
   private queueHeld = false;
-  private nextCallbackAt = 0;
-  private lastBeat = 0;
-  private timer: NodeJS.Timeout | null = null;
   private pendingFlush: { epoch: number; residue: number; last: Held } | null = null;
   private running = true;
 
@@ -61,10 +52,7 @@ export class OutputStream {
     this.periodBytes = periodFrames * 2;
     this.firstHalf = Math.floor(periodFrames / 2) * 2;
     this.bytesPerMs = (sampleRate * 2) / 1000;
-    this.periodMs = this.periodBytes / this.bytesPerMs;
     this.scratch = Buffer.alloc(this.periodBytes);
-    this.zeros = Buffer.alloc(this.periodBytes);
-    this.pump();
   }
 
   write(epoch: number, pcm: Buffer): void {
@@ -84,35 +72,23 @@ export class OutputStream {
 
   async close(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
     this.queue.clear();
     // At most one period is in naudiodon's queue: WAIT returns within a period or two.
     await this.native.quit('WAIT');
   }
 
   private pump(): void {
-    if (!this.running || this.inFlight) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    let chunk: Buffer;
-    let audioBytes = 0;
-    if (this.queue.length > 0 || this.phase !== 0) {
-      const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
-      chunk = this.scratch.subarray(0, size);
-      audioBytes = this.queue.takeInto(chunk);
-      if (audioBytes < size) chunk.fill(0, audioBytes);
-    } else {
-      const wait = this.nextCallbackAt - LEAD_MS - clockMs();
-      if (this.queueHeld && wait > 0) {
-        this.timer = setTimeout(() => this.pump(), wait);
-        return;
-      }
-      chunk = this.zeros;
-    }
-    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, size: chunk.length, issuedAt: clockMs() };
+    // Idle (nothing queued, the period complete): write nothing; the callback waits for the reply.
+    if (!this.running || this.inFlight || (this.queue.length === 0 && this.phase === 0)) return;
+    const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
+    // naudiodon copies the chunk inside write(): one scratch buffer serves every write.
+    const chunk = this.scratch.subarray(0, size);
+    const audioBytes = this.queue.takeInto(chunk);
+    if (audioBytes < size) chunk.fill(0, audioBytes);
+    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, issuedAt: clockMs() };
     const blocks = this.queueHeld;
     this.held.push(item);
-    this.phase = (this.phase + chunk.length) % this.periodBytes;
+    this.phase = (this.phase + size) % this.periodBytes;
     this.inFlight = true;
     this.native.write(chunk).then(
       (error) => this.written(item, blocks, error),
@@ -133,15 +109,11 @@ export class OutputStream {
     // A write that waited resolves as the callback takes the chunk before it; a second half is taken
     // by the same callback right away. Either way the callback started now.
     if (blocked || secondHalf) {
-      this.nextCallbackAt = now + this.periodMs;
       const index = this.held.indexOf(item);
       for (const taken of this.held.splice(0, secondHalf ? index + 1 : index)) this.taken(taken, now);
     }
     this.queueHeld = !secondHalf;
-    if (item.audioBytes > 0 || now - this.lastBeat >= HEARTBEAT_MS) {
-      this.lastBeat = now;
-      this.send(encodeRecord(Kind.ack, this.id, item.epoch, item.audioBytes, item.issuedAt));
-    }
+    if (item.audioBytes > 0) this.send(encodeRecord(Kind.ack, this.id, item.epoch, item.audioBytes, item.issuedAt));
     this.pump();
   }
 
