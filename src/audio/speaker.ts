@@ -181,8 +181,8 @@ class SpeakerImpl implements Speaker {
     );
   }
 
+  /** Resolves once the stream is gone (also after lost(): the host may still be shutting down). */
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
     this.mirror.clear();
