@@ -53,9 +53,10 @@ export type ClickTimes = { rttMs: number[]; handedMs: number[]; idleRttMs?: numb
 
 /**
  * Ours: clicks into the idle speaker (write → handed, and write → heard from a stream at rest, which
- * hydra-chat lets run dry), then the device floor of a *playing* stream, the one a flush is measured
- * against (3d): a quiet bed (±200, below the click threshold) is fed at real time and each click
- * takes the place of one piece of it. Baseline: idle clicks, as its stream runs dry between replies.
+ * hydra-chat lets run dry), then the device floor a flush (3d) is measured against: a stream playing
+ * with its buffers full (a quiet bed, ±200, below the click threshold, kept 300 ms ahead), where each
+ * click is written right after a flush() — as the first audio after a barge-in would be. Baseline:
+ * idle clicks, as its stream runs dry between replies.
  */
 export async function clickRoundTrips(monitor: Monitor, dev: Devices, reps: number): Promise<{ ours: ClickTimes; baseline: ClickTimes }> {
   const played: { at: number }[] = [];
@@ -64,16 +65,14 @@ export async function clickRoundTrips(monitor: Monitor, dev: Devices, reps: numb
   const idle = await clickRoundTrip(monitor, (pcm) => speaker.write(pcm), played, reps);
   const bed = Buffer.alloc(1920);
   for (let i = 0; i < 960; i += 1) bed.writeInt16LE(i % 2 ? 200 : -200, i * 2);
-  let skip = false;
-  const feeder = setInterval(() => {
-    if (!skip) speaker.write(bed);
-    skip = false;
-  }, 20);
+  for (let i = 0; i < 15; i += 1) speaker.write(bed);
+  const feeder = setInterval(() => speaker.write(bed), 20);
   const playing = await clickRoundTrip(
     monitor,
     (pcm) => {
+      speaker.flush();
       speaker.write(pcm);
-      skip = true;
+      for (let i = 0; i < 15; i += 1) speaker.write(bed);
     },
     [],
     reps,

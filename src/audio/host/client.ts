@@ -3,8 +3,8 @@
  * the device list, the microphone and the speaker. Its stdout and stderr (naudiodon banners, alsa-lib
  * noise) are captured, never shown; PortAudio status lines surface as warnings. A stream's close asks
  * politely, then SIGKILLs the host after a second (a dead sound server blocks PortAudio's quit()).
- * When nothing uses the host any more it lingers briefly (unref'd: it never keeps hydra-chat alive),
- * so listing devices and opening the microphone right after reuse one process.
+ * After a device listing it lingers briefly (unref'd: it never keeps hydra-chat alive), so opening the
+ * microphone right after reuses the same process; after its last stream closes it exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -137,9 +137,14 @@ export class AudioHost {
     this.setRef(true);
   }
 
-  release(): void {
+  /** Done with the host. The last user ends it, at once or (`linger`) after a while, unref'd. */
+  release(linger = false): void {
     this.leases -= 1;
     if (this.leases > 0 || this.exited) return;
+    if (!linger) {
+      void this.exit();
+      return;
+    }
     this.setRef(false);
     this.linger = setTimeout(() => void this.exit(), LINGER_MS);
     this.linger.unref();
