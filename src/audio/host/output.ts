@@ -7,7 +7,9 @@
  *   callback: that bounds what still plays after a flush.
  * - Idle: nothing is written. The callback waits inside naudiodon for the next chunk (PortAudio's own
  *   buffer plays out, then the device underruns into silence), so the first chunk of a reply is
- *   written through to the waiting callback at once, and an idle speaker costs no CPU.
+ *   written through to the waiting callback at once, and an idle speaker costs no CPU. For BRIDGE_MS
+ *   after reply audio, silence is written instead, so a reply streamed just in time does not make the
+ *   device underrun (and restart) between its deltas.
  * A write that waits for the callback resolves when the callback takes the chunk before it: that
  * tells when the last reply sample entered PortAudio after a flush.
  */
@@ -20,6 +22,9 @@ export type NativeStream = {
   write(chunk: Buffer): Promise<unknown>;
   quit(mode: 'WAIT' | 'ABORT'): Promise<void>;
 };
+
+/** After the last reply audio, silence bridges this long before the stream is left to run dry. */
+const BRIDGE_MS = 200;
 
 /** A chunk handed to naudiodon and not yet seen taken by the callback. */
 type Held = { epoch: number; audioBytes: number; offset: number; issuedAt: number };
@@ -41,7 +46,10 @@ export class OutputStream {
   private inFlight = false;
   /** naudiodon's queue holds a chunk for the next callback: the next write waits for that callback. */
   private queueHeld = false;
+  private lastAudioAt = -Infinity;
   private pendingFlush: { epoch: number; residue: number; last: Held } | null = null;
+  /** Audio handed but not yet acked: one ack per period (both halves) halves the wakeups on both sides. */
+  private unacked: { epoch: number; bytes: number; at: number } | null = null;
   private running = true;
 
   constructor(native: NativeStream, id: number, sampleRate: number, periodFrames: number, send: (record: Buffer) => void, onError: (message: string) => void) {
@@ -78,14 +86,25 @@ export class OutputStream {
   }
 
   private pump(): void {
-    // Idle (nothing queued, the period complete): write nothing; the callback waits for the reply.
-    if (!this.running || this.inFlight || (this.queue.length === 0 && this.phase === 0)) return;
-    const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
-    // naudiodon copies the chunk inside write(): one scratch buffer serves every write.
-    const chunk = this.scratch.subarray(0, size);
-    const audioBytes = this.queue.takeInto(chunk);
-    if (audioBytes < size) chunk.fill(0, audioBytes);
-    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, issuedAt: clockMs() };
+    if (!this.running || this.inFlight) return;
+    const now = clockMs();
+    let chunk: Buffer;
+    let audioBytes = 0;
+    if (this.queue.length === 0 && this.phase === 0) {
+      // Idle: write nothing, the callback waits for the reply. Just after audio, though, a reply that
+      // arrives in real time may merely be late: bridge with silence rather than let the device underrun.
+      if (now - this.lastAudioAt > BRIDGE_MS) return;
+      chunk = this.scratch.subarray(0, this.periodBytes).fill(0);
+    } else {
+      const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
+      // naudiodon copies the chunk inside write(): one scratch buffer serves every write.
+      chunk = this.scratch.subarray(0, size);
+      audioBytes = this.queue.takeInto(chunk);
+      if (audioBytes < size) chunk.fill(0, audioBytes);
+      if (audioBytes > 0) this.lastAudioAt = now;
+    }
+    const size = chunk.length;
+    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, issuedAt: now };
     const blocks = this.queueHeld;
     this.held.push(item);
     this.phase = (this.phase + size) % this.periodBytes;
@@ -113,8 +132,25 @@ export class OutputStream {
       for (const taken of this.held.splice(0, secondHalf ? index + 1 : index)) this.taken(taken, now);
     }
     this.queueHeld = !secondHalf;
-    if (item.audioBytes > 0) this.send(encodeRecord(Kind.ack, this.id, item.epoch, item.audioBytes, item.issuedAt));
+    this.ack(item, secondHalf);
     this.pump();
+  }
+
+  /** Acks audio once per period (or at once when the epoch changes mid-period). */
+  private ack(item: Held, periodDone: boolean): void {
+    const pending = this.unacked;
+    if (pending && pending.epoch !== item.epoch) {
+      this.send(encodeRecord(Kind.ack, this.id, pending.epoch, pending.bytes, pending.at));
+      this.unacked = null;
+    }
+    if (item.audioBytes > 0) {
+      if (this.unacked) this.unacked.bytes += item.audioBytes;
+      else this.unacked = { epoch: item.epoch, bytes: item.audioBytes, at: item.issuedAt };
+    }
+    if (periodDone && this.unacked) {
+      this.send(encodeRecord(Kind.ack, this.id, this.unacked.epoch, this.unacked.bytes, this.unacked.at));
+      this.unacked = null;
+    }
   }
 
   /** A chunk entered PortAudio's buffer with the callback that started at `at`. */
