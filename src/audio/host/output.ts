@@ -8,8 +8,8 @@
  * - Idle: nothing is written. The callback waits inside naudiodon for the next chunk (PortAudio's own
  *   buffer plays out, then the device underruns into silence), so the first chunk of a reply is
  *   written through to the waiting callback at once, and an idle speaker costs no CPU. For BRIDGE_MS
- *   after reply audio, silence is written instead, so a reply streamed just in time does not make the
- *   device underrun (and restart) between its deltas.
+ *   after reply audio, a callback left waiting a whole period gets silence instead, so a reply streamed
+ *   just in time does not make the device underrun (and restart) between its deltas.
  * A write that waits for the callback resolves when the callback takes the chunk before it: that
  * tells when the last reply sample entered PortAudio after a flush.
  */
@@ -37,6 +37,7 @@ export class OutputStream {
   private readonly periodBytes: number;
   private readonly firstHalf: number;
   private readonly bytesPerMs: number;
+  private readonly periodMs: number;
   private readonly scratch: Buffer;
   private readonly queue = new ByteQueue();
   private readonly held: Held[] = [];
@@ -47,6 +48,9 @@ export class OutputStream {
   /** naudiodon's queue holds a chunk for the next callback: the next write waits for that callback. */
   private queueHeld = false;
   private lastAudioAt = -Infinity;
+  /** When the queue ran dry (while bridging), else null. */
+  private emptySince: number | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private pendingFlush: { epoch: number; residue: number; last: Held } | null = null;
   /** Audio handed but not yet acked: one ack per period (both halves) halves the wakeups on both sides. */
   private unacked: { epoch: number; bytes: number; at: number } | null = null;
@@ -60,6 +64,7 @@ export class OutputStream {
     this.periodBytes = periodFrames * 2;
     this.firstHalf = Math.floor(periodFrames / 2) * 2;
     this.bytesPerMs = (sampleRate * 2) / 1000;
+    this.periodMs = this.periodBytes / this.bytesPerMs;
     this.scratch = Buffer.alloc(this.periodBytes);
   }
 
@@ -80,6 +85,7 @@ export class OutputStream {
 
   async close(): Promise<void> {
     this.running = false;
+    if (this.timer) clearTimeout(this.timer);
     this.queue.clear();
     // At most one period is in naudiodon's queue: WAIT returns within a period or two.
     await this.native.quit('WAIT');
@@ -90,12 +96,22 @@ export class OutputStream {
     const now = clockMs();
     let chunk: Buffer;
     let audioBytes = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.queue.length === 0 && this.phase === 0) {
       // Idle: write nothing, the callback waits for the reply. Just after audio, though, a reply that
-      // arrives in real time may merely be late: bridge with silence rather than let the device underrun.
+      // arrives in real time may merely be late: once the callback has waited a period for it, bridge
+      // with silence rather than let the device underrun (and restart) between deltas.
       if (now - this.lastAudioAt > BRIDGE_MS) return;
+      this.emptySince ??= now;
+      const wait = this.emptySince + this.periodMs - now;
+      if (wait > 0) {
+        this.timer = setTimeout(() => this.pump(), wait);
+        return;
+      }
       chunk = this.scratch.subarray(0, this.periodBytes).fill(0);
     } else {
+      this.emptySince = null;
       const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
       // naudiodon copies the chunk inside write(): one scratch buffer serves every write.
       chunk = this.scratch.subarray(0, size);
