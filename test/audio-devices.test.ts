@@ -1,13 +1,20 @@
 /**
  * The audio seam through real PortAudio streams on a virtual sound card: the speaker plays bursty
- * deltas gap-free, flush() stops it within a chunk, the microphone delivers paced 16 kHz frames, and
- * a dying sound server is reported, not hung on.
+ * deltas gap-free, flush() stops it within a period and says when it falls silent, its queue is capped,
+ * the microphone delivers paced 16 kHz frames, everything runs in one audio host process whose banners
+ * never reach the terminal, and a dying sound server is reported, not hung on.
  */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_QUEUE_MS } from '../src/audio/byte-queue.js';
 import { listDevices, resolveDevice, type DeviceList } from '../src/audio/devices.js';
 import { openMicrophone } from '../src/audio/microphone.js';
 import { openSpeaker } from '../src/audio/speaker.js';
-import type { AudioFrame } from '../src/audio/types.js';
+import type { AudioFrame, FlushReport } from '../src/audio/types.js';
 import type { HydraError } from '../src/errors.js';
 import { activeSpans, longestQuiet, startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
 
@@ -22,6 +29,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await audio?.stop();
 });
+
+/** Pids of this process's audio hosts (children running the host script). */
+function audioHosts(): number[] {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return children.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('audio/host/main.js');
+    } catch {
+      return false; // already gone
+    }
+  });
+}
 
 /** A continuous 440 Hz tone at about -12 dBFS: no silent stretch anywhere in it. */
 function tone(ms: number, rate = 48000): Buffer {
@@ -112,6 +131,91 @@ describe('speaker', () => {
   });
 });
 
+describe('speaker: barge-in report and queue cap', () => {
+  it('reports after a flush when the last reply sample entered PortAudio, and the output latency', async () => {
+    const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
+    speaker.write(tone(3000));
+    await new Promise<void>((resolve) => {
+      speaker.onPlayed = () => {
+        if (speaker.playedMs() >= 300) resolve();
+      };
+    });
+    const reported = new Promise<FlushReport>((resolve) => {
+      speaker.onFlushed = resolve;
+    });
+    expect(speaker.lastFlush()).toBeUndefined();
+    expect(speaker.flush()).toBeGreaterThan(2000);
+    const report = await reported;
+    expect(speaker.lastFlush()).toEqual(report);
+    // At most one period (20 ms) was ahead of PortAudio's callback: it is taken within a period or two.
+    expect(report.residueMs).toBeGreaterThanOrEqual(0);
+    expect(report.residueMs).toBeLessThan(80);
+    expect(report.outputLatencyMs).toBe(40);
+    expect(speaker.residueAfterFlushMs()).toBeLessThanOrEqual(20);
+    // Flushing an idle speaker: nothing was playing, so it is silent at once.
+    const idle = new Promise<FlushReport>((resolve) => {
+      speaker.onFlushed = resolve;
+    });
+    speaker.flush();
+    expect((await idle).residueMs).toBe(0);
+    await speaker.close();
+  });
+
+  it('caps its queue when the server sends 100x faster than real time: drops the excess, warns once', async () => {
+    const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
+    const warnings: string[] = [];
+    speaker.onWarning = (message) => warnings.push(message);
+    const delta = tone(40);
+    // 2 s at 100x real time: 200 s of audio, 1 s of it every 10 ms.
+    const started = performance.now();
+    while (performance.now() - started < 2000) {
+      for (let i = 0; i < 25; i += 1) speaker.write(delta);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const queuedMs = speaker.flush();
+    expect(queuedMs).toBeLessThanOrEqual(MAX_QUEUE_MS);
+    expect(queuedMs).toBeGreaterThan(MAX_QUEUE_MS - 3000);
+    expect(warnings).toHaveLength(1);
+    expect(speaker.playedMs()).toBeGreaterThan(1000); // it kept playing meanwhile
+    await speaker.close();
+  });
+});
+
+describe('one audio host', () => {
+  it('runs the microphone and the speaker in one host process, both directions at once', async () => {
+    const mic = await openMicrophone(resolveDevice(devices, undefined, 'in'), { frameMs: 20 });
+    const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
+    expect(audioHosts()).toHaveLength(1);
+    const frames: AudioFrame[] = [];
+    await mic.start((frame) => frames.push(frame), () => undefined);
+    const idle = new Promise<void>((resolve) => speaker.onIdle(resolve));
+    speaker.write(tone(1500));
+    await Promise.all([idle, audio.speak('test/fixtures/hello-16k.wav')]);
+    expect(speaker.playedMs()).toBeCloseTo(1500, -1);
+    const loud = frames.filter((frame) => new Int16Array(frame.pcm.buffer, frame.pcm.byteOffset, 320).some((v) => Math.abs(v) > 1000));
+    expect(loud.length * 20).toBeGreaterThan(1000);
+    await Promise.all([mic.close(), speaker.close()]);
+  });
+
+  it('keeps naudiodon banners and alsa-lib noise off the terminal, and never keeps the process alive', async () => {
+    const live = pathToFileURL(resolve('dist/src/audio/live.js')).href;
+    const script = `
+      import { LiveAudio } from ${JSON.stringify(live)};
+      const live = new LiveAudio({});
+      const mic = await live.microphone(20);
+      const speaker = await live.speaker(48000);
+      await mic.start(() => undefined, (error) => console.log('mic error', error.message));
+      const idle = new Promise((resolve) => speaker.onIdle(resolve));
+      speaker.write(Buffer.alloc(19200, 1));
+      await idle;
+      await Promise.all([mic.close(), speaker.close()]);
+      process.stdout.write('done');`;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...audio.env }, timeout: 15_000 });
+    expect(stdout).toBe('done');
+    expect(stderr).toBe('');
+  });
+});
+
 describe('microphone', () => {
   it('delivers 20 ms frames of 16 kHz mono at real time, carrying what was spoken', async () => {
     const mic = await openMicrophone(resolveDevice(devices, undefined, 'in'), { frameMs: 20 });
@@ -146,11 +250,13 @@ describe('device loss', () => {
     });
     speaker.write(tone(5000));
     await audio.killServer();
+    expect(audioHosts()).toHaveLength(1);
     const [a, b] = await Promise.all([micError, speakerError]);
     expect(a.code).toBe('audio-device');
     expect(a.message).toMatch(/microphone stopped/);
     expect(b.code).toBe('audio-device');
     expect(b.message).toMatch(/speaker stopped/);
     await Promise.all([mic.close(), speaker.close()]);
+    expect(audioHosts()).toHaveLength(0); // the hung host was killed, not left behind
   });
 });

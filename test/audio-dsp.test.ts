@@ -1,9 +1,12 @@
-/** The audio pieces that need no device: framing, resampling, the echo guard, the recorder. */
+/** The audio pieces that need no device: framing, queues, the audio pipe's records, resampling, the clock sink, the echo guard, the recorder. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ByteQueue, MAX_QUEUE_MS } from '../src/audio/byte-queue.js';
+import { createClockSink } from '../src/audio/clock-sink.js';
 import { EchoGuard } from '../src/audio/echo-guard.js';
+import { encodeRecord, Kind, RecordReader, type Record } from '../src/audio/host/wire.js';
 import { downmix, Framer, levelDbfs } from '../src/audio/pcm.js';
 import { ConversationRecorder } from '../src/audio/recorder.js';
 import { createResampler, resampleAll } from '../src/audio/resample.js';
@@ -35,6 +38,83 @@ describe('framing', () => {
 
   it('downmixes interleaved channels by averaging', () => {
     expect([...downmix(Int16Array.from([100, 300, -50, 50]), 2)]).toEqual([200, 0]);
+  });
+});
+
+describe('byte queue', () => {
+  it('takes any sizes across chunk boundaries, in order, as views where it can', () => {
+    const queue = new ByteQueue();
+    const bytes = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
+    for (const [a, b] of [[0, 7], [7, 8], [8, 50], [50, 100]] as const) queue.push(bytes.subarray(a, b));
+    expect(queue.length).toBe(100);
+    const first = queue.take(5);
+    expect([...first]).toEqual([0, 1, 2, 3, 4]);
+    expect(first.buffer).toBe(bytes.buffer); // a view, not a copy
+    expect([...queue.take(10)]).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    const target = Buffer.alloc(20, 0xff);
+    expect(queue.takeInto(target, 5)).toBe(15);
+    expect([...target.subarray(5)]).toEqual(Array.from({ length: 15 }, (_, i) => 15 + i));
+    expect(queue.clear()).toBe(70);
+    expect(queue.take(10).length).toBe(0);
+  });
+});
+
+describe('audio pipe records', () => {
+  it('come out whole and in order however the pipe cuts the byte stream', () => {
+    const stream = Buffer.concat([
+      encodeRecord(Kind.write, 2, 7, 0, 0, Buffer.from([1, 2, 3, 4])),
+      encodeRecord(Kind.flush, 2, 8, 0, 0),
+      encodeRecord(Kind.ack, 2, 8, 960, 12345.678),
+      encodeRecord(Kind.data, 1, 0, 0, 99.5, Buffer.alloc(640, 9)),
+    ]);
+    for (const cut of [1, 5, 23, 24, 25, 100, stream.length]) {
+      const records: Record[] = [];
+      const reader = new RecordReader((record) => records.push({ ...record, payload: Buffer.from(record.payload) }));
+      for (let offset = 0; offset < stream.length; offset += cut) reader.push(stream.subarray(offset, offset + cut));
+      expect(records.map((r) => [r.kind, r.stream, r.a, r.b, r.time, r.payload.length])).toEqual([
+        [Kind.write, 2, 7, 0, 0, 4],
+        [Kind.flush, 2, 8, 0, 0, 0],
+        [Kind.ack, 2, 8, 960, 12345.678, 0],
+        [Kind.data, 1, 0, 0, 99.5, 640],
+      ]);
+      expect([...records[0]!.payload]).toEqual([1, 2, 3, 4]);
+    }
+  });
+});
+
+describe('clock sink', () => {
+  it('caps its queue when the server sends 100x faster than real time: drops the excess, warns once', async () => {
+    const sink = createClockSink(48000);
+    const warnings: string[] = [];
+    sink.onWarning = (message) => warnings.push(message);
+    const delta = Buffer.alloc(3840, 1); // 40 ms at 48 kHz
+    // 2 s at 100x real time: 200 s of audio, 1 s of it every 10 ms.
+    const started = performance.now();
+    while (performance.now() - started < 2000) {
+      for (let i = 0; i < 25; i += 1) sink.write(delta);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const queuedMs = sink.flush();
+    expect(queuedMs).toBeLessThanOrEqual(MAX_QUEUE_MS);
+    expect(queuedMs).toBeGreaterThan(MAX_QUEUE_MS - 3000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/120 s of audio is waiting.*dropping/);
+    // A flush starts a new episode: the next overflow is reported again.
+    for (let i = 0; i < 3100; i += 1) sink.write(delta);
+    expect(warnings).toHaveLength(2);
+    await sink.close();
+  });
+
+  it('reports a flush: nothing plays on after it, and there is no device latency', async () => {
+    const sink = createClockSink(16000);
+    sink.write(Buffer.alloc(32000));
+    const report = new Promise((resolve) => {
+      sink.onFlushed = resolve;
+    });
+    expect(sink.flush()).toBeGreaterThan(900);
+    expect(await report).toEqual({ residueMs: 0, outputLatencyMs: null });
+    expect(sink.lastFlush?.()).toEqual({ residueMs: 0, outputLatencyMs: null });
+    await sink.close();
   });
 });
 

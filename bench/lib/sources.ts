@@ -115,7 +115,7 @@ export function steadyVoice(ms: number, rate = RATE, f0 = 150): Buffer {
   return out;
 }
 
-export const silence = (ms: number, rate = RATE): Buffer => Buffer.alloc(Math.round((ms * rate) / 1000) * 2);
+export { silence } from '../../dist/src/audio/pcm.js';
 
 /** A short 2 kHz burst at half scale: the click whose round trip through the device we time. */
 export function click(ms = 5, rate = 48000): Buffer {

@@ -49,18 +49,42 @@ export async function clickRoundTrip(
   return { rttMs, handedMs };
 }
 
-export async function clickRoundTrips(monitor: Monitor, dev: Devices, reps: number): Promise<{ ours: { rttMs: number[]; handedMs: number[] }; baseline: { rttMs: number[]; handedMs: number[] } }> {
+export type ClickTimes = { rttMs: number[]; handedMs: number[]; idleRttMs?: number[] };
+
+/**
+ * Ours: clicks into the idle speaker (write → handed, and write → heard from a stream at rest, which
+ * hydra-chat lets run dry), then the device floor a flush (3d) is measured against: a stream playing
+ * with its buffers full (a quiet bed, ±200, below the click threshold, kept 300 ms ahead), where each
+ * click is written right after a flush() — as the first audio after a barge-in would be. Baseline:
+ * idle clicks, as its stream runs dry between replies.
+ */
+export async function clickRoundTrips(monitor: Monitor, dev: Devices, reps: number): Promise<{ ours: ClickTimes; baseline: ClickTimes }> {
   const played: { at: number }[] = [];
   const speaker = await openSpeaker(dev.output, 48000);
   speaker.onPlayed = (_pcm, at) => played.push({ at });
-  const ours = await clickRoundTrip(monitor, (pcm) => speaker.write(pcm), played, reps);
+  const idle = await clickRoundTrip(monitor, (pcm) => speaker.write(pcm), played, reps);
+  const bed = Buffer.alloc(1920);
+  for (let i = 0; i < 960; i += 1) bed.writeInt16LE(i % 2 ? 200 : -200, i * 2);
+  for (let i = 0; i < 15; i += 1) speaker.write(bed);
+  const feeder = setInterval(() => speaker.write(bed), 20);
+  const playing = await clickRoundTrip(
+    monitor,
+    (pcm) => {
+      speaker.flush();
+      speaker.write(pcm);
+      for (let i = 0; i < 15; i += 1) speaker.write(bed);
+    },
+    [],
+    reps,
+  );
+  clearInterval(feeder);
   await speaker.close();
   const handed: { at: number }[] = [];
   const bspk = await openBaselineSpeaker(dev.output.id, 48000);
   bspk.onHanded = (_bytes, at) => handed.push({ at });
   const baseline = await clickRoundTrip(monitor, (pcm) => bspk.write(pcm), handed, reps);
   await bspk.close();
-  return { ours, baseline };
+  return { ours: { rttMs: playing.rttMs, handedMs: idle.handedMs, idleRttMs: idle.rttMs }, baseline };
 }
 
 export type WireToSpeaker = { handedMs: number[]; heardMs: number[]; dispatchMs: number[] };

@@ -69,3 +69,37 @@ export class ByteQueue {
     return first;
   }
 }
+
+/** At most this much audio waits to be played (issue 13): a server sending faster than real time cannot grow memory. */
+export const MAX_QUEUE_MS = 120_000;
+
+/**
+ * The cap on a playback queue: what does not fit is dropped (the newest audio: what already waits
+ * plays on uninterrupted), with one warning per episode (until the queue runs dry or is flushed).
+ */
+export class PlaybackCap {
+  private readonly maxBytes: number;
+  private readonly maxMs: number;
+  private dropping = false;
+
+  constructor(maxMs: number, bytesPerMs: number) {
+    this.maxMs = maxMs;
+    this.maxBytes = Math.floor(maxMs * bytesPerMs) & ~1;
+  }
+
+  /** The part of `pcm` that fits behind `queued` bytes (whole samples); `warn` is called once per episode. */
+  fit(queued: number, pcm: Buffer, warn: ((message: string) => void) | undefined): Buffer {
+    const room = Math.max(0, this.maxBytes - queued);
+    if (pcm.length <= room) return pcm;
+    if (!this.dropping) {
+      this.dropping = true;
+      warn?.(`more than ${Math.round(this.maxMs / 1000)} s of audio is waiting to play (the server sends faster than real time): dropping what does not fit`);
+    }
+    return pcm.subarray(0, room & ~1);
+  }
+
+  /** The queue ran dry or was flushed: the next overflow is a new episode. */
+  reset(): void {
+    this.dropping = false;
+  }
+}

@@ -1,42 +1,25 @@
 /**
  * A sink with no device: it "plays" its queue at real time on a drift-free 20 ms clock, so barge-in,
  * played time and the end of a reply behave as with a speaker. Used with --output and in tests.
+ * Like the speaker, its queue is capped (MAX_QUEUE_MS): audio beyond it is dropped with one warning.
  */
 import { performance } from 'node:perf_hooks';
+import { ByteQueue, MAX_QUEUE_MS, PlaybackCap } from './byte-queue.js';
 import { bytesForMs, msForBytes } from './pcm.js';
-import type { AudioSink } from './types.js';
+import type { AudioSink, FlushReport } from './types.js';
 
 const TICK_MS = 20;
 
-export function createClockSink(sampleRate: number): AudioSink {
-  const queue: Buffer[] = [];
-  let queued = 0;
+export function createClockSink(sampleRate: number, options: { maxQueueMs?: number } = {}): AudioSink {
+  const queue = new ByteQueue();
+  const cap = new PlaybackCap(options.maxQueueMs ?? MAX_QUEUE_MS, (sampleRate * 2) / 1000);
   let played = 0;
   let timer: NodeJS.Timeout | null = null;
   let startedAt = 0;
   let ticks = 0;
+  let report: FlushReport | undefined;
   const idleListeners = new Set<() => void>();
   const chunkBytes = bytesForMs(TICK_MS, sampleRate);
-
-  const take = (bytes: number): Buffer => {
-    const parts: Buffer[] = [];
-    let need = bytes;
-    while (need > 0 && queue.length > 0) {
-      const head = queue[0]!;
-      if (head.length <= need) {
-        parts.push(head);
-        queue.shift();
-        need -= head.length;
-      } else {
-        parts.push(head.subarray(0, need));
-        queue[0] = head.subarray(need);
-        need = 0;
-      }
-    }
-    const out = Buffer.concat(parts);
-    queued -= out.length;
-    return out;
-  };
 
   const stop = (): void => {
     if (timer) clearTimeout(timer);
@@ -45,14 +28,15 @@ export function createClockSink(sampleRate: number): AudioSink {
 
   const tick = (): void => {
     const due = Math.floor((performance.now() - startedAt) / TICK_MS) + 1;
-    while (ticks < due && queued > 0) {
+    while (ticks < due && queue.length > 0) {
       ticks += 1;
-      const chunk = take(chunkBytes);
+      const chunk = queue.take(chunkBytes);
       played += chunk.length;
       sink.onPlayed?.(chunk, performance.now(), sampleRate);
     }
-    if (queued === 0) {
+    if (queue.length === 0) {
       stop();
+      cap.reset();
       for (const listener of [...idleListeners]) listener();
       return;
     }
@@ -62,9 +46,9 @@ export function createClockSink(sampleRate: number): AudioSink {
   const sink: AudioSink = {
     sampleRate,
     write(pcm) {
-      if (pcm.length === 0) return;
-      queue.push(pcm);
-      queued += pcm.length;
+      const fits = cap.fit(queue.length, pcm, sink.onWarning);
+      if (fits.length === 0) return;
+      queue.push(fits);
       if (timer === null) {
         startedAt = performance.now();
         ticks = 0;
@@ -72,13 +56,17 @@ export function createClockSink(sampleRate: number): AudioSink {
       }
     },
     flush() {
-      const dropped = queued;
-      queue.length = 0;
-      queued = 0;
+      const dropped = queue.clear();
       stop();
+      cap.reset();
+      // Nothing of a clock sink outlives the flush, and there is no device behind it.
+      report = { residueMs: 0, outputLatencyMs: null };
+      const flushed = report;
+      queueMicrotask(() => sink.onFlushed?.(flushed));
       return msForBytes(dropped, sampleRate);
     },
-    idle: () => queued === 0,
+    lastFlush: () => report,
+    idle: () => queue.length === 0,
     onIdle(listener) {
       idleListeners.add(listener);
       return () => idleListeners.delete(listener);
@@ -89,8 +77,7 @@ export function createClockSink(sampleRate: number): AudioSink {
     },
     async close() {
       stop();
-      queue.length = 0;
-      queued = 0;
+      queue.clear();
     },
   };
   return sink;

@@ -42,7 +42,7 @@ export async function listDevices(signal?: AbortSignal): Promise<DeviceList> {
   } finally {
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
-    host.release();
+    host.release(true); // the microphone usually opens next: keep the process for it
   }
 }
 

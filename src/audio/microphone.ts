@@ -132,8 +132,8 @@ class MicrophoneImpl implements Microphone {
     );
   }
 
+  /** Resolves once the stream is gone (also after lost(): the host may still be shutting down). */
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     await this.host.close();

@@ -4,22 +4,20 @@
  * PortAudio's callback (silence when there is nothing to play, so the device never underflows);
  * flush() clears it and bumps an epoch so that acks of audio already in flight are ignored. Here we
  * mirror what was sent, to know what was really played (acks), when the queue runs dry, and to tap the
- * played audio for recording. The queue is capped (MAX_QUEUE_MS): audio beyond it is dropped, newest
- * first, with one warning per reply — a server sending faster than real time cannot grow memory.
+ * played audio for recording. The queue is capped (MAX_QUEUE_MS, ./byte-queue.ts): audio beyond it is
+ * dropped with one warning per episode — a server sending faster than real time cannot grow memory.
  */
 import { HydraError } from '../errors.js';
-import { ByteQueue } from './byte-queue.js';
+import { ByteQueue, MAX_QUEUE_MS, PlaybackCap } from './byte-queue.js';
 import { isFormatProblem, openHostStream, type HostStream } from './host/open.js';
 import type { DeviceInfo } from './host/protocol.js';
 import { clockToPerf, encodeRecord, Kind, type Record } from './host/wire.js';
-import { bytesForMs, msForBytes } from './pcm.js';
+import { msForBytes } from './pcm.js';
 import { createResampler, type Resampler } from './resample.js';
 import type { AudioSink, FlushReport } from './types.js';
 
 /** PortAudio's callback period: the unit of everything ahead of the device. */
 export const CHUNK_MS = 20;
-/** At most this much audio waits to be played (issue 13); the rest of a faster-than-real-time burst is dropped. */
-export const MAX_QUEUE_MS = 120_000;
 /**
  * PortAudio's own output buffer when naudiodon does not say (it truncates latencies to whole seconds):
  * PortAudio's ALSA host API opens our stream with 2 periods (Pa_GetStreamInfo: 40 ms for 960 frames at
@@ -80,7 +78,7 @@ class SpeakerImpl implements Speaker {
   private readonly stream: HostStream;
   private readonly resampler: Resampler;
   private readonly outputLatencyMs: number;
-  private readonly maxQueueBytes: number;
+  private readonly cap: PlaybackCap;
   /** Device-rate audio sent to the host and not yet acked, oldest first. */
   private readonly mirror = new ByteQueue();
   private epoch = 0;
@@ -88,8 +86,6 @@ class SpeakerImpl implements Speaker {
   private residue = 0;
   private flushAt = 0;
   private report: FlushReport | undefined;
-  /** Dropping audio over the cap since the queue last ran dry (one warning per episode). */
-  private dropping = false;
   private lastAck = performance.now();
   private closed = false;
   private readonly idleListeners = new Set<() => void>();
@@ -102,25 +98,18 @@ class SpeakerImpl implements Speaker {
     this.deviceRate = deviceRate;
     this.resampler = resampler;
     this.outputLatencyMs = options.outputLatencyMs ?? OUTPUT_LATENCY_ESTIMATE_MS;
-    this.maxQueueBytes = bytesForMs(options.maxQueueMs ?? MAX_QUEUE_MS, deviceRate);
+    this.cap = new PlaybackCap(options.maxQueueMs ?? MAX_QUEUE_MS, (deviceRate * 2) / 1000);
     this.watchdog = setInterval(() => {
-      if (performance.now() - this.lastAck > WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
+      if (this.mirror.length > 0 && performance.now() - this.lastAck > WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
     }, 100);
     this.watchdog.unref();
   }
 
   write(pcm: Buffer): void {
     if (this.closed || pcm.length === 0) return;
-    let out = this.resampler.process(pcm);
-    const room = this.maxQueueBytes - this.mirror.length;
-    if (out.length > room) {
-      if (!this.dropping) {
-        this.dropping = true;
-        this.onWarning?.(`more than ${Math.round(msForBytes(this.maxQueueBytes, this.deviceRate) / 1000)} s of audio is waiting to play: the server sends faster than real time; dropping what does not fit`);
-      }
-      out = out.subarray(0, room - (room % 2));
-    }
+    const out = this.cap.fit(this.mirror.length, this.resampler.process(pcm), this.onWarning);
     if (out.length === 0) return;
+    if (this.mirror.length === 0) this.lastAck = performance.now(); // the watchdog runs while audio waits
     this.mirror.push(out);
     this.stream.host.sendAudio(encodeRecord(Kind.write, this.stream.id, this.epoch, 0, 0, out));
   }
@@ -130,7 +119,7 @@ class SpeakerImpl implements Speaker {
     this.epoch += 1;
     this.residue = 0;
     this.report = undefined;
-    this.dropping = false;
+    this.cap.reset();
     this.flushAt = performance.now();
     this.stream.host.sendAudio(encodeRecord(Kind.flush, this.stream.id, this.epoch, 0, 0));
     return msForBytes(dropped, this.deviceRate);
@@ -176,7 +165,7 @@ class SpeakerImpl implements Speaker {
     this.played += chunk.length;
     this.onPlayed?.(chunk, clockToPerf(record.time), this.deviceRate);
     if (this.mirror.length === 0) {
-      this.dropping = false;
+      this.cap.reset();
       for (const listener of [...this.idleListeners]) listener();
     }
   }
@@ -192,8 +181,8 @@ class SpeakerImpl implements Speaker {
     );
   }
 
+  /** Resolves once the stream is gone (also after lost(): the host may still be shutting down). */
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
     this.mirror.clear();

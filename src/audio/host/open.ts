@@ -28,7 +28,7 @@ export async function openHostStream(spec: StreamSpec, label: string, handlers: 
   try {
     await Promise.race([opened, timeout]);
   } catch (error) {
-    host.release();
+    host.release(true); // a retry at the device's own rate may follow
     const message = error instanceof Error ? error.message : String(error);
     throw message.startsWith('cannot load naudiodon') ? unavailable(message) : new HydraError('audio-device', `cannot open ${label}: ${message}`);
   } finally {

@@ -1,14 +1,17 @@
 /**
  * One output stream inside the audio host: feeds naudiodon's queue (maxQueue 1) so that PortAudio's
- * callback (one period, 20 ms) always finds data, while keeping as little as possible ahead of it.
+ * callback (one period, 20 ms) finds reply audio, keeping as little as possible ahead of it.
  *
  * - Playing: each period is written as two half-period chunks, back to back. The second write waits
  *   until the callback takes the first, so at most one period (20 ms) of reply is ever ahead of the
  *   callback: that bounds what still plays after a flush.
- * - Idle: one period of silence, written just before the callback needs it (LEAD_MS), so a reply that
- *   starts is handed to PortAudio at once instead of waiting behind silence written in advance.
- * A write that waits for the callback resolves when the callback starts: that is the clock used to
- * schedule idle writes and to say when the last reply sample entered PortAudio after a flush.
+ * - Idle: nothing is written. The callback waits inside naudiodon for the next chunk (PortAudio's own
+ *   buffer plays out, then the device underruns into silence), so the first chunk of a reply is
+ *   written through to the waiting callback at once, and an idle speaker costs no CPU. For BRIDGE_MS
+ *   after reply audio, a callback left waiting a whole period gets silence instead, so a reply streamed
+ *   just in time does not make the device underrun (and restart) between its deltas.
+ * A write that waits for the callback resolves when the callback takes the chunk before it: that
+ * tells when the last reply sample entered PortAudio after a flush.
  */
 import { ByteQueue } from '../byte-queue.js';
 import { clockMs, encodeRecord, Kind } from './wire.js';
@@ -20,13 +23,11 @@ export type NativeStream = {
   quit(mode: 'WAIT' | 'ABORT'): Promise<void>;
 };
 
-/** Idle: silence for the next period is written this long before the callback is due. */
-const LEAD_MS = 4;
-/** While only silence plays, an ack this often keeps the parent's watchdog fed. */
-const HEARTBEAT_MS = 200;
+/** After the last reply audio, silence bridges this long before the stream is left to run dry. */
+const BRIDGE_MS = 200;
 
 /** A chunk handed to naudiodon and not yet seen taken by the callback. */
-type Held = { epoch: number; audioBytes: number; offset: number; size: number; issuedAt: number };
+type Held = { epoch: number; audioBytes: number; offset: number; issuedAt: number };
 
 export class OutputStream {
   private readonly native: NativeStream;
@@ -38,7 +39,6 @@ export class OutputStream {
   private readonly bytesPerMs: number;
   private readonly periodMs: number;
   private readonly scratch: Buffer;
-  private readonly zeros: Buffer;
   private readonly queue = new ByteQueue();
   private readonly held: Held[] = [];
   private epoch = 0;
@@ -47,10 +47,13 @@ export class OutputStream {
   private inFlight = false;
   /** naudiodon's queue holds a chunk for the next callback: the next write waits for that callback. */
   private queueHeld = false;
-  private nextCallbackAt = 0;
-  private lastBeat = 0;
+  private lastAudioAt = -Infinity;
+  /** When the queue ran dry (while bridging), else null. */
+  private emptySince: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pendingFlush: { epoch: number; residue: number; last: Held } | null = null;
+  /** Audio handed but not yet acked: one ack per period (both halves) halves the wakeups on both sides. */
+  private unacked: { epoch: number; bytes: number; at: number } | null = null;
   private running = true;
 
   constructor(native: NativeStream, id: number, sampleRate: number, periodFrames: number, send: (record: Buffer) => void, onError: (message: string) => void) {
@@ -63,8 +66,6 @@ export class OutputStream {
     this.bytesPerMs = (sampleRate * 2) / 1000;
     this.periodMs = this.periodBytes / this.bytesPerMs;
     this.scratch = Buffer.alloc(this.periodBytes);
-    this.zeros = Buffer.alloc(this.periodBytes);
-    this.pump();
   }
 
   write(epoch: number, pcm: Buffer): void {
@@ -92,27 +93,37 @@ export class OutputStream {
 
   private pump(): void {
     if (!this.running || this.inFlight) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    const now = clockMs();
     let chunk: Buffer;
     let audioBytes = 0;
-    if (this.queue.length > 0 || this.phase !== 0) {
-      const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
-      chunk = this.scratch.subarray(0, size);
-      audioBytes = this.queue.takeInto(chunk);
-      if (audioBytes < size) chunk.fill(0, audioBytes);
-    } else {
-      const wait = this.nextCallbackAt - LEAD_MS - clockMs();
-      if (this.queueHeld && wait > 0) {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.queue.length === 0 && this.phase === 0) {
+      // Idle: write nothing, the callback waits for the reply. Just after audio, though, a reply that
+      // arrives in real time may merely be late: once the callback has waited a period for it, bridge
+      // with silence rather than let the device underrun (and restart) between deltas.
+      if (now - this.lastAudioAt > BRIDGE_MS) return;
+      this.emptySince ??= now;
+      const wait = this.emptySince + this.periodMs - now;
+      if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), wait);
         return;
       }
-      chunk = this.zeros;
+      chunk = this.scratch.subarray(0, this.periodBytes).fill(0);
+    } else {
+      this.emptySince = null;
+      const size = this.phase === 0 ? this.firstHalf : this.periodBytes - this.firstHalf;
+      // naudiodon copies the chunk inside write(): one scratch buffer serves every write.
+      chunk = this.scratch.subarray(0, size);
+      audioBytes = this.queue.takeInto(chunk);
+      if (audioBytes < size) chunk.fill(0, audioBytes);
+      if (audioBytes > 0) this.lastAudioAt = now;
     }
-    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, size: chunk.length, issuedAt: clockMs() };
+    const size = chunk.length;
+    const item: Held = { epoch: this.epoch, audioBytes, offset: this.phase, issuedAt: now };
     const blocks = this.queueHeld;
     this.held.push(item);
-    this.phase = (this.phase + chunk.length) % this.periodBytes;
+    this.phase = (this.phase + size) % this.periodBytes;
     this.inFlight = true;
     this.native.write(chunk).then(
       (error) => this.written(item, blocks, error),
@@ -133,16 +144,29 @@ export class OutputStream {
     // A write that waited resolves as the callback takes the chunk before it; a second half is taken
     // by the same callback right away. Either way the callback started now.
     if (blocked || secondHalf) {
-      this.nextCallbackAt = now + this.periodMs;
       const index = this.held.indexOf(item);
       for (const taken of this.held.splice(0, secondHalf ? index + 1 : index)) this.taken(taken, now);
     }
     this.queueHeld = !secondHalf;
-    if (item.audioBytes > 0 || now - this.lastBeat >= HEARTBEAT_MS) {
-      this.lastBeat = now;
-      this.send(encodeRecord(Kind.ack, this.id, item.epoch, item.audioBytes, item.issuedAt));
-    }
+    this.ack(item, secondHalf);
     this.pump();
+  }
+
+  /** Acks audio once per period (or at once when the epoch changes mid-period). */
+  private ack(item: Held, periodDone: boolean): void {
+    const pending = this.unacked;
+    if (pending && pending.epoch !== item.epoch) {
+      this.send(encodeRecord(Kind.ack, this.id, pending.epoch, pending.bytes, pending.at));
+      this.unacked = null;
+    }
+    if (item.audioBytes > 0) {
+      if (this.unacked) this.unacked.bytes += item.audioBytes;
+      else this.unacked = { epoch: item.epoch, bytes: item.audioBytes, at: item.issuedAt };
+    }
+    if (periodDone && this.unacked) {
+      this.send(encodeRecord(Kind.ack, this.id, this.unacked.epoch, this.unacked.bytes, this.unacked.at));
+      this.unacked = null;
+    }
   }
 
   /** A chunk entered PortAudio's buffer with the callback that started at `at`. */
