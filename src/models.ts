@@ -57,13 +57,3 @@ export function modelInfo(model: string): ModelInfo | undefined {
 /** Default endpoint (hydra-protocol §1.1). */
 export const DEFAULT_URL = 'wss://api.smallest.ai/waves/v1/s2s';
 
-/** The endpoint is on this machine (a local simulator): plain ws:// is fine and any key is accepted. */
-export function isLoopbackUrl(url: string): boolean {
-  let host: string;
-  try {
-    host = new URL(url).hostname.toLowerCase();
-  } catch {
-    return false;
-  }
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '::1';
-}

@@ -23,6 +23,15 @@ export function isLoopback(host: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name) || name === '::1';
 }
 
+/** A URL whose host is this machine (a local `hydra-chat simulate`); false for anything that does not parse. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return isLoopback(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** The warning to show when the key would cross a network unencrypted (ws:// or http:// off this machine), else null. */
 export function plainTextWarning(url: URL): string | null {
   if (url.protocol !== 'ws:' && url.protocol !== 'http:') return null;

@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { loadUserSettings } from '../config/settings.js';
-import { DEFAULT_URL, isLoopbackUrl, pickModel } from '../models.js';
+import { DEFAULT_URL, pickModel } from '../models.js';
+import { isLoopbackUrl } from '../server-url.js';
 import { registerSecret } from '../redact.js';
 import type { Output } from '../ui/output.js';
 import { audioChecks } from './audio.js';
