@@ -51,8 +51,9 @@ describe('hydra-chat echo-test', () => {
       await echoTest();
       const loud = await echoTest();
       console.log('echo-test at 0 dB:', JSON.stringify(loud));
-      // Handed to PortAudio → mic: the loopback's 60 ms plus the devices' own buffering (70–90 ms measured).
-      expect(loud.delayMs).toBeGreaterThan(80);
+      // Handed to PortAudio → mic: at least the loopback's own 60 ms, plus what the devices buffer (a few
+      // ms into an idle output stream, as the speaker writes through; 70–90 ms into a full one).
+      expect(loud.delayMs).toBeGreaterThan(55);
       expect(loud.delayMs).toBeLessThan(300);
       expect(loud.couplingDb).toBeGreaterThan(-3);
       expect(loud.couplingDb).toBeLessThan(1);
