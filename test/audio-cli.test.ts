@@ -2,11 +2,12 @@
  * The real CLI with live audio on a virtual sound card, against the built-in simulator: speech goes
  * into the virtual microphone in real time, the reply is captured at the virtual speaker's monitor.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWav } from '../src/audio/wav.js';
+import { readWav, wavHeader } from '../src/audio/wav.js';
 import { cli, isFrame, startCli, type CliProcess, type JsonLine } from './support/cli-process.js';
 import { activeSpans, startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
 
@@ -74,6 +75,19 @@ describe('live audio', () => {
     expect(badEcho.stderr).toMatch(/--echo.*cancel, guard, off/);
   }, 40_000);
 
+  it('a barge-in with no device (--input / --output files): the playback event has no latency figure, no crash', async () => {
+    // Hello, a short pause, hello again: the second one talks over the reply to the first.
+    const hello = (await readWav(HELLO)).pcm;
+    const pcm = Buffer.concat([hello, Buffer.alloc(16000 * 2 * 0.9), hello]);
+    const input = join(dir, 'talk-over.wav');
+    writeFileSync(input, Buffer.concat([wavHeader(16000, 1, pcm.length), pcm]));
+    const run = await cli(['--mock', '--json', '--input', input, '--output', join(dir, 'talk-over-reply.wav')], audio.env);
+    expect(run.code).toBe(0);
+    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonLine);
+    const played = events.find((line) => line.event === 'playback' && line.reason === 'speech-started' && (line.droppedMs as number) > 0);
+    expect(played).toMatchObject({ residueMs: 0, outputLatencyMs: null, silentAfterMs: null });
+  }, 40_000);
+
   it('an unknown --input-device fails with the devices that exist', async () => {
     const run = await cli(['--mock', '--input-device', 'no-such-mic'], audio.env);
     expect(run.code).toBe(12);
@@ -117,6 +131,12 @@ describe('live audio', () => {
     // Once 600 ms of the reply has been heard, speak again (through the echo guard: no echo here).
     const { capture, played } = await talkOver(run, 600);
     expect(played.droppedMs).toBeGreaterThan(500);
+    // Issue 15: how long the speaker went on sounding after the flush: what PortAudio still took (at most
+    // one 20 ms period) plus the device's output latency.
+    expect(played.outputLatencyMs).toBeGreaterThan(0);
+    expect(played.residueMs).toBeGreaterThanOrEqual(0);
+    expect(played.residueMs).toBeLessThanOrEqual(20 + (played.outputLatencyMs as number));
+    expect(played.silentAfterMs).toBe((played.residueMs as number) + (played.outputLatencyMs as number));
     const samples = await capture.until(replyEnded(0, 300));
     await capture.stop();
     run.child.kill('SIGINT');
@@ -162,6 +182,52 @@ describe('live audio', () => {
       await capture.stop();
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 60_000);
+
+  it('echo canceller (the default): at 0 dB loopback, replies play out unheard; a user at the echo level barges in within 300 ms', async () => {
+    const undo = await audio.echo(100, { fixedRate: true });
+    try {
+      // No --echo: the canceller is the default with a live speaker.
+      const run = startCli(['--mock', '--json'], audio.env);
+      await run.waitFor(isFrame('session.configured'));
+      const speechStarted = (line: JsonLine): boolean => line.event === 'note' && line.kind === 'speech-started';
+      // Three turns, each reply played to its end with the speaker looped into the mic at full level:
+      // the only speech the simulator hears is the user's (one per turn), never the model's own voice.
+      for (let turn = 1; turn <= 3; turn += 1) {
+        const capture = audio.capture();
+        await audio.speak(HELLO);
+        const from = run.lines.length;
+        await run.waitFor(isFrame('response.done'), 20_000, from);
+        await capture.until(replyEnded(0, 600));
+        await capture.stop();
+        expect(run.lines.filter(speechStarted)).toHaveLength(turn);
+      }
+      // (A turn's speech_started flushes the reply before it, by then played out: nothing dropped.)
+      expect(run.lines.filter((line) => line.event === 'playback' && (line.droppedMs as number) > 0)).toEqual([]);
+      // A fourth reply: once it has played a second, the user speaks over it at the echo's own level
+      // (the fixture peaks near −17 dBFS, the model's voice near −15), with no louder margin.
+      const capture = audio.capture();
+      await audio.speak(HELLO);
+      await run.waitFor(isFrame('response.output_audio.delta'), 20_000, run.lines.length);
+      await capture.until(replyHeardFor(1000));
+      const from = run.lines.length;
+      const spoke = performance.now();
+      const second = audio.speak(HELLO);
+      await run.waitFor(speechStarted, 5000, from);
+      const heardAfterMs = performance.now() - spoke;
+      const played = await run.waitFor((line) => line.event === 'playback', 5000, from);
+      await second;
+      await capture.stop();
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+      expect(played.reason).toBe('speech-started');
+      // From starting paplay (its own start-up and PulseAudio's buffering included, ~100 ms) to the
+      // simulator's speech_started reaching us: its VAD needs 150 ms of speech. The gate of the guard
+      // would add its 100 ms hold and need the user 10 dB louder: at the echo's level it never opens.
+      expect(heardAfterMs).toBeLessThan(400);
     } finally {
       await undo();
     }

@@ -75,6 +75,20 @@ describe('hydra-chat doctor with virtual sound devices', () => {
     expect(run.code).toBe(0);
   });
 
+  it('with the speaker looped into the mic, the echo test measures the path and recommends the canceller', async () => {
+    const undo = await audio.echo(100);
+    try {
+      const run = await cli(['doctor', '--json', '--url', simulator.url], { ...audio.env, SMALLEST_API_KEY: KEY });
+      const checks = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; name?: string; status?: string; detail?: string });
+      const echo = checks.find((check) => check.event === 'check' && check.name === 'echo test');
+      expect(echo).toMatchObject({ status: 'ok' });
+      expect(echo?.detail).toMatch(/^delay \d+ ms · coupling -?\d+(\.\d)? dB · ERLE \d+(\.\d)? dB → speakers: --echo cancel$/);
+      expect(run.code).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 30_000);
+
   it('a device name that matches nothing is a failure naming the devices', async () => {
     const run = await cli(['doctor', '--url', simulator.url, '--input-device', 'no-such-mic'], audio.env);
     expect(run.code).toBe(20);

@@ -42,13 +42,30 @@ export function echoGuardStage(guard: EchoGuard, frameMs: number, playing: () =>
 }
 
 /** What an acoustic echo canceller offers (audio/echo/canceller.ts): frames in, frames out, and the far end. */
-export type Canceller = { process(pcm: Buffer, at: number): Buffer; playback(pcm: Buffer, at: number, sampleRate: number): void };
+export type Canceller = {
+  process(pcm: Buffer, at: number): Buffer;
+  playback(pcm: Buffer, at: number, sampleRate: number): void;
+  /** Without stats, the canceller is taken as converged (no fallback). */
+  stats?(): { converged: boolean };
+};
 
-/** An echo canceller as one stage: the far-end reference is what was handed to the speaker. */
-export function echoCancelStage(canceller: Canceller): EchoStage {
+/**
+ * An echo canceller as one stage: the far-end reference is what was handed to the speaker. Until the
+ * canceller has converged (about a second of the model's voice), the `fallback` (the echo guard) gates
+ * its output; it hears every frame and every played chunk all along, so it is ready whenever the
+ * canceller is not (a new echo path, a divergence).
+ */
+export function echoCancelStage(canceller: Canceller, fallback: EchoStage | null = null): EchoStage {
   return {
     name: 'echo-cancel',
-    process: (frame) => ({ pcm: canceller.process(frame.pcm, frame.at), at: frame.at }),
-    playback: ((pcm, at, sampleRate) => canceller.playback(pcm, at, sampleRate ?? 48000)) satisfies PlayTap,
+    process(frame) {
+      const cleaned = { pcm: canceller.process(frame.pcm, frame.at), at: frame.at };
+      const gated = fallback?.process(cleaned);
+      return gated === undefined || (canceller.stats?.().converged ?? true) ? cleaned : gated;
+    },
+    playback: ((pcm, at, sampleRate) => {
+      canceller.playback(pcm, at, sampleRate ?? 48000);
+      fallback?.playback(pcm, at, sampleRate);
+    }) satisfies PlayTap,
   };
 }
