@@ -3,9 +3,11 @@
  * the canceller has converged, deciding on the raw mic (so a residual that grows when the canceller
  * loses track never looks like the user), and the far end reaches both.
  */
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { echoCancelStage, echoGuardStage } from '../src/audio/pipeline/stages.js';
 import { EchoGuard } from '../src/audio/echo-guard.js';
+import { echoMode } from '../src/chat-command.js';
 
 const tone = (dbfs: number, samples = 320): Buffer => {
   const out = Buffer.alloc(samples * 2);
@@ -28,7 +30,8 @@ describe('echoCancelStage', () => {
     const guardPlayed: number[] = [];
     const guard = echoGuardStage(new EchoGuard(), 20, () => true);
     const stage = echoCancelStage(canceller, { ...guard, playback: (pcm, at, rate) => (guardPlayed.push(at), guard.playback(pcm, at, rate)) });
-    let at = 0;
+    // The guard stage reads the real clock: the frames' stamps start there (and run ahead of it).
+    let at = performance.now();
     const step = (mic: Buffer, play = true): Buffer => {
       at += 20;
       if (play) stage.playback(tone(-15, 960), at, 48000);
@@ -52,5 +55,16 @@ describe('echoCancelStage', () => {
     expect(played.length).toBeGreaterThan(100);
     expect(played.every((rate) => rate === 48000)).toBe(true);
     expect(guardPlayed).toHaveLength(played.length);
+  });
+});
+
+describe('--echo', () => {
+  it('cancel is the default; --echo-guard is guard, --no-echo-guard is off; --echo wins; anything else is a usage error', () => {
+    expect(echoMode({})).toBe('cancel');
+    expect(echoMode({ echoGuard: true })).toBe('guard');
+    expect(echoMode({ echoGuard: false })).toBe('off');
+    expect(echoMode({ echoGuard: false, echo: 'cancel' })).toBe('cancel');
+    expect(echoMode({ echo: 'guard' })).toBe('guard');
+    expect(() => echoMode({ echo: 'loud' })).toThrow(/--echo must be cancel, guard or off/);
   });
 });
