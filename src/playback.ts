@@ -23,6 +23,7 @@ export class Playback {
   private opening: Promise<void> | null = null;
   private waiting: (() => void)[] = [];
   private playedResponse: string | null = null;
+  private flushes = 0;
   private readonly output: ReplyFile | null;
 
   constructor(outputPath: string | undefined, onOutputError: (error: unknown) => void) {
@@ -84,7 +85,9 @@ export class Playback {
       if (sink.onFlushed === finish) sink.onFlushed = undefined;
       emit(report ? { ...event, ...silence(report) } : event);
     };
-    const timer = setTimeout(() => finish(sink.lastFlush?.()), REPORT_WAIT_MS);
+    const flushes = ++this.flushes;
+    // A later flush's report is not this one's.
+    const timer = setTimeout(() => finish(flushes === this.flushes ? sink.lastFlush?.() : undefined), REPORT_WAIT_MS);
     timer.unref();
     const ready = sink.lastFlush();
     if (ready) finish(ready);
