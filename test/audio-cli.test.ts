@@ -155,7 +155,7 @@ describe('live audio', () => {
     const undo = await audio.echo(100);
     try {
       // Guarded: the greeting plays out, its echo dies away, and nothing set off a turn.
-      const guarded = startCli(['--mock', '--json', '--greet'], audio.env);
+      const guarded = startCli(['--mock', '--json', '--greet', '--echo', 'guard'], audio.env);
       const capture = audio.capture();
       await guarded.waitFor(isFrame('response.done'));
       await capture.until(replyEnded(500, 1200));
@@ -178,7 +178,7 @@ describe('live audio', () => {
   it('echo guard: a user talking over the model still barges in through the echo', async () => {
     const undo = await audio.echo(30);
     try {
-      const run = startCli(['--mock', '--json'], audio.env);
+      const run = startCli(['--mock', '--json', '--echo-guard'], audio.env);
       const { capture, played } = await talkOver(run, 600);
       expect(played.droppedMs).toBeGreaterThan(300);
       await capture.stop();
