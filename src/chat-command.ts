@@ -11,7 +11,7 @@ import { levelDbfs } from './audio/pcm.js';
 import { checkDistinctPaths } from './audio/output-file.js';
 import { sendSummary } from './audio/pipeline/send-summary.js';
 import { fanOut, type EchoStage } from './audio/pipeline/stage.js';
-import { echoGuardStage, meterStage, muteStage, tapStage } from './audio/pipeline/stages.js';
+import { echoCancelStage, echoGuardStage, meterStage, muteStage, tapStage } from './audio/pipeline/stages.js';
 import { ConversationRecorder } from './audio/recorder.js';
 import { releaseReservedWavs, reserveWav } from './audio/wav.js';
 import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
@@ -54,7 +54,7 @@ export type ChatCommandOptions = {
   inputDevice?: string;
   outputDevice?: string;
   record?: string;
-  /** Half-duplex echo guard; on by default when a live speaker plays (Commander's --no-echo-guard sets false). */
+  /** --echo-guard (true: the guard) / --no-echo-guard (false: off); unset: the echo canceller with a live speaker. */
   echoGuard?: boolean;
   /** --echo cancel|guard|off (wins over --echo-guard / --no-echo-guard). */
   echo?: string;
@@ -155,7 +155,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   let fileError: HydraError | null = null;
   let sink: AudioSink | null = null;
   const playing = (): boolean => sink !== null && !sink.idle();
-  const echo = await echoStage(options, frameMs, playing, out);
+  const echo = await echoStage(effective, frameMs, playing);
   const micLatency: number[] = [];
   const summary = options.verbose === true && !out.jsonMode ? sendSummary((text, at) => view.observe({ type: 'frame', direction: 'out', frame: { type: text }, at: at - startedAt })) : null;
   let watcher: { close(): void } | null = null;
@@ -258,18 +258,21 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   }
 }
 
-/** --echo: the stage that keeps the model from hearing itself through the speaker (none without mic + speaker, or off). */
-async function echoStage(options: ChatCommandOptions, frameMs: number, playing: () => boolean, out: Output): Promise<EchoStage | null> {
+/**
+ * --echo: the stage that keeps the model from hearing itself through the speaker (none without mic +
+ * speaker, or off). `cancel` (the default): the acoustic echo canceller, its far end what was handed to
+ * PortAudio (the speaker's onPlayed tap), with the echo guard gating only until it has converged.
+ */
+async function echoStage(options: ChatCommandOptions, frameMs: number, playing: () => boolean): Promise<EchoStage | null> {
   const mode = echoMode(options);
   if (options.input !== undefined || options.output !== undefined || mode === 'off') return null;
-  if (mode === 'cancel') {
-    // TODO(aec): wire createEchoCanceller (src/audio/echo/canceller.ts) here once it exists: echoCancelStage(createEchoCanceller()).
-    out.line(out.chalk.yellow('warning: --echo cancel: the echo canceller is not in this build yet; using the echo guard'));
-  }
-  return echoGuardStage(new EchoGuard(), frameMs, playing);
+  const guard = echoGuardStage(new EchoGuard(), frameMs, playing);
+  if (mode === 'guard') return guard;
+  const { createEchoCanceller } = await import('./audio/echo/canceller.js');
+  return echoCancelStage(createEchoCanceller({ frameMs }), guard);
 }
 
-/** --echo cancel|guard|off; --no-echo-guard is `off`, --echo-guard is `guard`. */
+/** --echo cancel|guard|off (cancel by default); --no-echo-guard is `off`, --echo-guard is `guard`. */
 export function echoMode(options: ChatCommandOptions): 'cancel' | 'guard' | 'off' {
   if (options.echo !== undefined) {
     if (options.echo !== 'cancel' && options.echo !== 'guard' && options.echo !== 'off') {
@@ -278,7 +281,8 @@ export function echoMode(options: ChatCommandOptions): 'cancel' | 'guard' | 'off
     return options.echo;
   }
   if (options.echoGuard === false) return 'off';
-  return 'guard';
+  if (options.echoGuard === true) return 'guard';
+  return 'cancel';
 }
 
 /** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */

@@ -26,7 +26,19 @@ export type ChatEvent =
   | { type: 'note'; note: Note }
   | { type: 'metric'; metric: TurnMetric; turn: number }
   | { type: 'frame'; direction: 'in' | 'out'; frame: LoggedFrame; at: number }
-  | { type: 'played'; responseId: string; playedMs: number; droppedMs: number; reason: string };
+  | {
+      type: 'played';
+      responseId: string;
+      playedMs: number;
+      droppedMs: number;
+      reason: string;
+      /** Flush → the last reply sample handed to the device (ms); absent when the sink never said. */
+      residueMs?: number;
+      /** The device's output latency (ms); null without a device (a file / clock sink). */
+      outputLatencyMs?: number | null;
+      /** Flush → the speaker is silent: residueMs + outputLatencyMs (null without a device). */
+      silentAfterMs?: number | null;
+    };
 
 export type ChatOptions = {
   url: string;

@@ -268,8 +268,7 @@ class ChatShell {
       case 'play-audio':
         return this.playback.play(effect.pcm, this.state?.responseId ?? '', this.state?.outputSampleRate ?? DEFAULT_OUTPUT_RATE);
       case 'flush-audio': {
-        const played = this.playback.flush(effect.reason);
-        return played ? this.options.observe(played) : undefined;
+        return this.playback.flush(effect.reason, (played) => this.options.observe(played));
       }
       case 'run-tool':
         return void this.runTool(effect.callId, effect.name, effect.argumentsText);

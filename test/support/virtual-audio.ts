@@ -17,7 +17,7 @@ export type VirtualAudio = {
   /** Plays a WAV into the microphone in real time; resolves when it has been played. */
   speak(wav: string): Promise<void>;
   /** Routes the speaker back into the microphone (laptop speakers), at this volume; resolves with an undo. */
-  echo(volumePercent: number): Promise<() => Promise<void>>;
+  echo(volumePercent: number, options?: { fixedRate?: boolean }): Promise<() => Promise<void>>;
   /** Kills the sound server, as when a device disappears. */
   killServer(): Promise<void>;
   stop(): Promise<void>;
@@ -91,8 +91,10 @@ export async function startVirtualAudio(): Promise<VirtualAudio> {
     async speak(wav) {
       await run('paplay', ['-d', 'micfeed', wav], { env: childEnv });
     },
-    async echo(volumePercent) {
-      const { stdout: index } = await run('pactl', ['load-module', 'module-loopback', 'source=spk.monitor', 'sink=micfeed', 'latency_msec=60'], { env: childEnv });
+    async echo(volumePercent, options = {}) {
+      // fixedRate: the loopback does not retune its rate (adjust_time=0), so the echo path stays put.
+      const fixed = options.fixedRate === true ? ['adjust_time=0'] : [];
+      const { stdout: index } = await run('pactl', ['load-module', 'module-loopback', 'source=spk.monitor', 'sink=micfeed', 'latency_msec=60', ...fixed], { env: childEnv });
       const module = index.trim();
       const { stdout: inputs } = await run('pactl', ['list', 'short', 'sink-inputs'], { env: childEnv });
       // Columns: index, sink, client, driver, spec; the loopback's own stream is driven by module-loopback.c.
