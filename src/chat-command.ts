@@ -5,13 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { AudioSink, AudioSource } from './audio/types.js';
-import { EchoGuard } from './audio/echo-guard.js';
 import { LiveAudio } from './audio/live.js';
 import { levelDbfs } from './audio/pcm.js';
 import { checkDistinctPaths } from './audio/output-file.js';
 import { sendSummary } from './audio/pipeline/send-summary.js';
-import { fanOut, type EchoStage } from './audio/pipeline/stage.js';
-import { echoCancelStage, echoGuardStage, meterStage, muteStage, tapStage } from './audio/pipeline/stages.js';
+import { echoMode, echoStage } from './audio/pipeline/echo-mode.js';
+import { fanOut } from './audio/pipeline/stage.js';
+import { meterStage, muteStage, tapStage } from './audio/pipeline/stages.js';
 import { ConversationRecorder } from './audio/recorder.js';
 import { releaseReservedWavs, reserveWav } from './audio/wav.js';
 import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
@@ -196,6 +196,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
           (pcm, at, pcmRate) => void recorder?.model(pcm, at, pcmRate ?? rate),
         ]);
         opened.sink.onPlayed = (pcm, at, pcmRate) => taps(pcm, at, pcmRate ?? rate);
+        // The playback queue is capped (a server sending far faster than real time): say so once per episode.
+        opened.sink.onWarning = (message) => out.warn(message);
         return opened.sink;
       },
       // A mic frame goes straight down: mute → level meter → echo → recording → socket.
@@ -256,33 +258,6 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     releaseReservedWavs();
     await stopSimulator?.();
   }
-}
-
-/**
- * --echo: the stage that keeps the model from hearing itself through the speaker (none without mic +
- * speaker, or off). `cancel` (the default): the acoustic echo canceller, its far end what was handed to
- * PortAudio (the speaker's onPlayed tap), with the echo guard gating only until it has converged.
- */
-async function echoStage(options: ChatCommandOptions, frameMs: number, playing: () => boolean): Promise<EchoStage | null> {
-  const mode = echoMode(options);
-  if (options.input !== undefined || options.output !== undefined || mode === 'off') return null;
-  const guard = echoGuardStage(new EchoGuard(), frameMs, playing);
-  if (mode === 'guard') return guard;
-  const { createEchoCanceller } = await import('./audio/echo/canceller.js');
-  return echoCancelStage(createEchoCanceller({ frameMs }), guard);
-}
-
-/** --echo cancel|guard|off (cancel by default); --no-echo-guard is `off`, --echo-guard is `guard`. */
-export function echoMode(options: ChatCommandOptions): 'cancel' | 'guard' | 'off' {
-  if (options.echo !== undefined) {
-    if (options.echo !== 'cancel' && options.echo !== 'guard' && options.echo !== 'off') {
-      throw new HydraError('usage', `--echo must be cancel, guard or off (got ${JSON.stringify(options.echo)})`);
-    }
-    return options.echo;
-  }
-  if (options.echoGuard === false) return 'off';
-  if (options.echoGuard === true) return 'guard';
-  return 'cancel';
 }
 
 /** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */

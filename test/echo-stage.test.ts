@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { echoCancelStage, echoGuardStage } from '../src/audio/pipeline/stages.js';
 import { EchoGuard } from '../src/audio/echo-guard.js';
-import { echoMode } from '../src/chat-command.js';
+import { echoMode } from '../src/audio/pipeline/echo-mode.js';
 
 const tone = (dbfs: number, samples = 320): Buffer => {
   const out = Buffer.alloc(samples * 2);

@@ -80,7 +80,7 @@ function builtIn(key: SettingKey): string {
     case 'outputDevice':
       return '(the system default)';
     case 'echoGuard':
-      return 'on with a speaker, off with --output';
+      return 'cancel with a speaker (--echo), off with --output';
     case 'greet':
       return 'false';
     case 'frameMs':
