@@ -230,7 +230,16 @@ class ChatShell {
   }
 
   private onInbound(frame: Inbound): void {
-    this.options.observe({ type: 'frame', direction: 'in', frame: describeInbound(frame.decoded as never), at: frame.at - this.startedAt });
+    // Described only when an observer reads it (--json, --verbose): most runs log no frames.
+    const decoded = frame.decoded;
+    this.options.observe({
+      type: 'frame',
+      direction: 'in',
+      get frame() {
+        return describeInbound(decoded as never);
+      },
+      at: frame.at - this.startedAt,
+    });
     const action = inboundAction(frame.decoded);
     if (action.kind === 'note') {
       if (action.configuredProblem !== undefined) this.malformedConfigured = action.configuredProblem;

@@ -67,7 +67,8 @@ export function onAudioDelta(state: State, event: ServerEventOf<'response.output
     effects.push({ type: 'metric', metric: turnMetric(state.turn, at) });
     next = { ...next, turn: null, turns: next.turns + 1 };
   }
-  next = { ...next, phase: 'responding', audioOpenResponseId: event.response_id };
+  // The bulk of deltas change nothing but the audio: the state is kept as is, not copied.
+  if (next.phase !== 'responding' || next.audioOpenResponseId !== event.response_id) next = { ...next, phase: 'responding', audioOpenResponseId: event.response_id };
   if (decoded.pcm.length > 0) effects.push({ type: 'play-audio', pcm: decoded.pcm, responseId: event.response_id });
   return { state: next, effects };
 }

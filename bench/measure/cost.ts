@@ -53,12 +53,12 @@ export async function costRuns(url: string, options: { turns: number; live: bool
   const env = { ...process.env, BENCH_USAGE_DIR: usageDir, NO_COLOR: '1' };
   const base = join(BUILD_DIR, 'baseline-client.mjs');
   const runs: Spawned[] = [
-    start('ours, WAV in/out', ['bin/hydra-chat.js', '--url', url, '--api-key', 'k', '--input', path, '--output', join(usageDir, 'ours.wav'), '--quiet'], env),
+    start('ours, WAV in/out', ['bin/hydra-chat.js', '--url', url, '--api-key', 'k', '--model', 'hydra', '--input', path, '--output', join(usageDir, 'ours.wav'), '--quiet'], env),
     start('baseline, WAV in/out', [base, '--url', url, '--input', path, '--output', join(usageDir, 'base.wav')], env),
   ];
   let feeder: ChildProcess | null = null;
   if (options.live) {
-    runs.push(start('ours, live devices', ['bin/hydra-chat.js', '--url', url, '--api-key', 'k', '--quiet'], env));
+    runs.push(start('ours, live devices', ['bin/hydra-chat.js', '--url', url, '--api-key', 'k', '--model', 'hydra', '--quiet'], env));
     runs.push(start('baseline, live devices', [base, '--url', url, '--live'], env));
     await sleep(1500); // both are listening before the conversation starts
     feeder = spawn('paplay', ['-d', 'micfeed', path], { env, stdio: 'ignore' });

@@ -27,7 +27,8 @@ export function createClockSink(sampleRate: number, options: { maxQueueMs?: numb
   };
 
   const tick = (): void => {
-    const due = Math.floor((performance.now() - startedAt) / TICK_MS) + 1;
+    // Whole-ms timers fire up to a ms early (see frame-clock.ts): a chunk that close to due plays now.
+    const due = Math.floor((performance.now() + 1 - startedAt) / TICK_MS) + 1;
     while (ticks < due && queue.length > 0) {
       ticks += 1;
       const chunk = queue.take(chunkBytes);
@@ -40,7 +41,7 @@ export function createClockSink(sampleRate: number, options: { maxQueueMs?: numb
       for (const listener of [...idleListeners]) listener();
       return;
     }
-    timer = setTimeout(tick, Math.max(0, startedAt + ticks * TICK_MS - performance.now()));
+    timer = setTimeout(tick, Math.max(1, Math.ceil(startedAt + ticks * TICK_MS - performance.now())));
   };
 
   const sink: AudioSink = {
