@@ -49,6 +49,8 @@ const LIN_SMOOTH = 0.2;
 const DRIFT_LIMIT = 64;
 /** …and beyond this (1.5 ms: the estimate's own granularity is 1 ms) when it does not. */
 const JUMP_LIMIT = 24;
+/** A pause this long (ms) in the far end starts a new reply. */
+const REPLY_GAP_MS = 300;
 
 export type EchoCancellerOptions = {
   frameMs?: number;
@@ -93,6 +95,10 @@ class Canceller implements EchoCanceller {
   private linErr = 0;
 
   private readonly suppress: boolean;
+  /** performance.now() of the last far-end chunk. */
+  private lastPlayAt = Number.NEGATIVE_INFINITY;
+  /** A new reply has started and the filter has not yet been seen tracking it. */
+  private relocking = false;
 
   constructor(frameMs: number, maxDelayMs: number, suppress: boolean) {
     this.frameMs = frameMs;
@@ -120,6 +126,10 @@ class Canceller implements EchoCanceller {
     // A view when the buffer is aligned (the usual case); a slice of a larger buffer may not be.
     const samples = pcm.byteOffset % 2 === 0 ? new Int16Array(pcm.buffer, pcm.byteOffset, count) : Int16Array.from({ length: count }, (_, i) => pcm.readInt16LE(i * 2));
     const start = this.index(at);
+    // A new reply after a pause: its first chunk may play a period earlier or later than the last
+    // reply's did (the device's buffer state), so the delay may have jumped. Measure afresh.
+    if (at - this.lastPlayAt > REPLY_GAP_MS) this.newReply();
+    this.lastPlayAt = Math.max(this.lastPlayAt, at);
     let resampled: ArrayLike<number> = samples;
     if (sampleRate !== RATE) {
       // One resampler for the whole session (a constant delay, no sample ever dropped); a new one only
@@ -158,15 +168,24 @@ class Canceller implements EchoCanceller {
     const start = this.blockStart!;
     const { timeline, far, refRaw, out, pending } = this;
     for (let i = 0; i < BLOCK; i += 1) refRaw[i] = timeline.at(start + i);
-    this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB);
-    if (this.estimator.delayMs !== null) {
-      const target = Math.max(0, Math.round(this.estimator.delayMs * PER_MS) - HEADROOM);
+    const clearBefore = this.estimator.clearCount;
+    const moved = this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB);
+    // Early in a reply, the first clear peak is taken as it is (a sub-millisecond move matters to the filter).
+    const fresh = this.relocking && this.estimator.clearCount > clearBefore;
+    const estimate = fresh ? this.estimator.latestMs : this.estimator.delayMs;
+    if (estimate !== null) {
+      const target = Math.max(0, Math.round(estimate * PER_MS) - HEADROOM);
       // A small move while the filter keeps cancelling is drift it is already following: shifting the
       // reference under it would throw that away. A jump shows as the filter failing: realign then.
       const tracking = this.linMic > 10 * this.linErr;
       const applied = this.shift === null ? 0 : this.shift + Math.round(this.drift);
       const off = Math.abs(target - applied);
-      if (this.shift === null || off > (tracking ? DRIFT_LIMIT : JUMP_LIMIT)) this.realign(start, target);
+      // Early in a reply, any move the estimator reports is taken while the filter is failing: the
+      // filter is useless even a few samples off.
+      const limit = tracking ? DRIFT_LIMIT : (this.relocking && moved) || fresh ? 0 : JUMP_LIMIT;
+      if (this.shift === null || off > limit) this.realign(start, target);
+      // One look per reply: later estimates move the filter only by the usual rules.
+      if (tracking || fresh) this.relocking = false;
     }
     let micEnergy = 0;
     let outEnergy = 0;
@@ -211,6 +230,13 @@ class Canceller implements EchoCanceller {
       this.outPower += ERLE_SMOOTH * (outEnergy - this.outPower);
       this.erle = 10 * Math.log10((this.micPower + 1) / (this.outPower + 1));
     }
+  }
+
+  /** A new reply: ERLE is earned anew (a stale figure would vouch for a filter that lost the path), and the delay is searched without the old reply's cross-spectra. */
+  private newReply(): void {
+    this.micPower = this.outPower = this.erle = 0;
+    this.estimator.restart();
+    this.relocking = true;
   }
 
   private pushOutput(v: number): void {
@@ -259,6 +285,8 @@ class Canceller implements EchoCanceller {
     this.shift = null;
     this.drift = 0;
     this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = 0;
+    this.lastPlayAt = Number.NEGATIVE_INFINITY;
+    this.relocking = false;
     this.initOutput();
   }
 }
