@@ -49,6 +49,8 @@ const LIN_SMOOTH = 0.2;
 const DRIFT_LIMIT = 64;
 /** …and beyond this (1.5 ms: the estimate's own granularity is 1 ms) when it does not. */
 const JUMP_LIMIT = 24;
+/** Linear-filter mic/error power ratio (≈ 15 dB) above which the weights are checkpointed. */
+const CHECKPOINT_LIN = 31.6;
 /** A pause this long (ms) in the far end starts a new reply. */
 const REPLY_GAP_MS = 300;
 
@@ -95,6 +97,8 @@ class Canceller implements EchoCanceller {
   private linErr = 0;
 
   private readonly suppress: boolean;
+  /** Blocks in which the filter cancelled well (checkpoints every 8th). */
+  private goodBlocks = 0;
   /** performance.now() of the last far-end chunk. */
   private lastPlayAt = Number.NEGATIVE_INFINITY;
   /** A new reply has started and the filter has not yet been seen tracking it. */
@@ -181,9 +185,9 @@ class Canceller implements EchoCanceller {
       const applied = this.shift === null ? 0 : this.shift + Math.round(this.drift);
       const off = Math.abs(target - applied);
       // Early in a reply, any move the estimator reports is taken while the filter is failing: the
-      // filter is useless even a few samples off.
+      // filter is useless even a few samples off, and its checkpointed weights are worth restoring.
       const limit = tracking ? DRIFT_LIMIT : (this.relocking && moved) || fresh ? 0 : JUMP_LIMIT;
-      if (this.shift === null || off > limit) this.realign(start, target);
+      if (this.shift === null || off > limit) this.realign(start, target, tracking);
       // One look per reply: later estimates move the filter only by the usual rules.
       if (tracking || fresh) this.relocking = false;
     }
@@ -217,6 +221,8 @@ class Canceller implements EchoCanceller {
       if (farActive) {
         this.linMic += LIN_SMOOTH * (r.sdd - this.linMic);
         this.linErr += LIN_SMOOTH * (r.sff - this.linErr);
+        // A filter that cancels well is remembered: after a jump it is the best start at the new delay.
+        if (this.linMic > CHECKPOINT_LIN * this.linErr && this.erle >= CONVERGED_DB && ++this.goodBlocks % 8 === 0) this.mdf.checkpoint();
       }
     }
     for (let i = 0; i < BLOCK; i += 1) {
@@ -252,11 +258,14 @@ class Canceller implements EchoCanceller {
   }
 
   /** The estimator moved the delay: shift the reference, keep the weights (unless it is the first lock or a big move). */
-  private realign(start: number, shift: number): void {
+  private realign(start: number, shift: number, tracking = true): void {
     if (this.shift === null || Math.abs(shift - this.shift) > (TAIL_MS * PER_MS) / 2) {
       this.mdf.reset();
       this.suppressor.reset();
     }
+    // A jump found while the filter was failing: it has been adapting to a misaligned reference since,
+    // so the weights it had when it last cancelled well serve better (the room is the same).
+    if (this.shift !== null && !tracking) this.mdf.restore();
     this.shift = shift;
     this.drift = 0;
     const last = start - 1 - shift;
@@ -276,6 +285,7 @@ class Canceller implements EchoCanceller {
   reset(): void {
     this.timeline.reset();
     this.mdf.reset();
+    this.mdf.forget();
     this.estimator.reset();
     this.suppressor.reset();
     this.resampler = null;
@@ -284,7 +294,7 @@ class Canceller implements EchoCanceller {
     this.pendingLen = 0;
     this.shift = null;
     this.drift = 0;
-    this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = 0;
+    this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = this.goodBlocks = 0;
     this.lastPlayAt = Number.NEGATIVE_INFINITY;
     this.relocking = false;
     this.initOutput();
