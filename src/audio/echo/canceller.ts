@@ -49,6 +49,10 @@ const LIN_SMOOTH = 0.2;
 const DRIFT_LIMIT = 64;
 /** …and beyond this (1.5 ms: the estimate's own granularity is 1 ms) when it does not. */
 const JUMP_LIMIT = 24;
+/** Linear-filter mic/error power ratio (≈ 15 dB) above which the weights are checkpointed. */
+const CHECKPOINT_LIN = 31.6;
+/** A pause this long (ms) in the far end starts a new reply. */
+const REPLY_GAP_MS = 300;
 
 export type EchoCancellerOptions = {
   frameMs?: number;
@@ -93,6 +97,12 @@ class Canceller implements EchoCanceller {
   private linErr = 0;
 
   private readonly suppress: boolean;
+  /** Blocks in which the filter cancelled well (checkpoints every 8th). */
+  private goodBlocks = 0;
+  /** performance.now() of the last far-end chunk. */
+  private lastPlayAt = Number.NEGATIVE_INFINITY;
+  /** A new reply has started and the filter has not yet been seen tracking it. */
+  private relocking = false;
 
   constructor(frameMs: number, maxDelayMs: number, suppress: boolean) {
     this.frameMs = frameMs;
@@ -120,6 +130,10 @@ class Canceller implements EchoCanceller {
     // A view when the buffer is aligned (the usual case); a slice of a larger buffer may not be.
     const samples = pcm.byteOffset % 2 === 0 ? new Int16Array(pcm.buffer, pcm.byteOffset, count) : Int16Array.from({ length: count }, (_, i) => pcm.readInt16LE(i * 2));
     const start = this.index(at);
+    // A new reply after a pause: its first chunk may play a period earlier or later than the last
+    // reply's did (the device's buffer state), so the delay may have jumped. Measure afresh.
+    if (at - this.lastPlayAt > REPLY_GAP_MS) this.newReply();
+    this.lastPlayAt = Math.max(this.lastPlayAt, at);
     let resampled: ArrayLike<number> = samples;
     if (sampleRate !== RATE) {
       // One resampler for the whole session (a constant delay, no sample ever dropped); a new one only
@@ -158,15 +172,24 @@ class Canceller implements EchoCanceller {
     const start = this.blockStart!;
     const { timeline, far, refRaw, out, pending } = this;
     for (let i = 0; i < BLOCK; i += 1) refRaw[i] = timeline.at(start + i);
-    this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB);
-    if (this.estimator.delayMs !== null) {
-      const target = Math.max(0, Math.round(this.estimator.delayMs * PER_MS) - HEADROOM);
+    const clearBefore = this.estimator.clearCount;
+    const moved = this.estimator.push(pending, refRaw, this.shift !== null && this.erle >= CONVERGED_DB);
+    // Early in a reply, the first clear peak is taken as it is (a sub-millisecond move matters to the filter).
+    const fresh = this.relocking && this.estimator.clearCount > clearBefore;
+    const estimate = fresh ? this.estimator.latestMs : this.estimator.delayMs;
+    if (estimate !== null) {
+      const target = Math.max(0, Math.round(estimate * PER_MS) - HEADROOM);
       // A small move while the filter keeps cancelling is drift it is already following: shifting the
       // reference under it would throw that away. A jump shows as the filter failing: realign then.
       const tracking = this.linMic > 10 * this.linErr;
       const applied = this.shift === null ? 0 : this.shift + Math.round(this.drift);
       const off = Math.abs(target - applied);
-      if (this.shift === null || off > (tracking ? DRIFT_LIMIT : JUMP_LIMIT)) this.realign(start, target);
+      // Early in a reply, any move the estimator reports is taken while the filter is failing: the
+      // filter is useless even a few samples off, and its checkpointed weights are worth restoring.
+      const limit = tracking ? DRIFT_LIMIT : (this.relocking && moved) || fresh ? 0 : JUMP_LIMIT;
+      if (this.shift === null || off > limit) this.realign(start, target, tracking);
+      // One look per reply: later estimates move the filter only by the usual rules.
+      if (tracking || fresh) this.relocking = false;
     }
     let micEnergy = 0;
     let outEnergy = 0;
@@ -198,6 +221,8 @@ class Canceller implements EchoCanceller {
       if (farActive) {
         this.linMic += LIN_SMOOTH * (r.sdd - this.linMic);
         this.linErr += LIN_SMOOTH * (r.sff - this.linErr);
+        // A filter that cancels well is remembered: after a jump it is the best start at the new delay.
+        if (this.linMic > CHECKPOINT_LIN * this.linErr && this.erle >= CONVERGED_DB && ++this.goodBlocks % 8 === 0) this.mdf.checkpoint();
       }
     }
     for (let i = 0; i < BLOCK; i += 1) {
@@ -213,6 +238,16 @@ class Canceller implements EchoCanceller {
     }
   }
 
+  /**
+   * A new reply: the delay is searched without the old reply's cross-spectra. (The ERLE figure is kept:
+   * restarting it made the stage trust the canceller too late for a user to barge in 1 s into a reply,
+   * 3 of 3 live runs; a filter that lost the path shows in it within a few blocks anyway.)
+   */
+  private newReply(): void {
+    this.estimator.restart();
+    this.relocking = true;
+  }
+
   private pushOutput(v: number): void {
     if (this.outLen === this.output.length) {
       // Frames longer than the FIFO: grow it, oldest first.
@@ -226,11 +261,14 @@ class Canceller implements EchoCanceller {
   }
 
   /** The estimator moved the delay: shift the reference, keep the weights (unless it is the first lock or a big move). */
-  private realign(start: number, shift: number): void {
+  private realign(start: number, shift: number, tracking = true): void {
     if (this.shift === null || Math.abs(shift - this.shift) > (TAIL_MS * PER_MS) / 2) {
       this.mdf.reset();
       this.suppressor.reset();
     }
+    // A jump found while the filter was failing: it has been adapting to a misaligned reference since,
+    // so the weights it had when it last cancelled well serve better (the room is the same).
+    if (this.shift !== null && !tracking) this.mdf.restore();
     this.shift = shift;
     this.drift = 0;
     const last = start - 1 - shift;
@@ -250,6 +288,7 @@ class Canceller implements EchoCanceller {
   reset(): void {
     this.timeline.reset();
     this.mdf.reset();
+    this.mdf.forget();
     this.estimator.reset();
     this.suppressor.reset();
     this.resampler = null;
@@ -258,7 +297,9 @@ class Canceller implements EchoCanceller {
     this.pendingLen = 0;
     this.shift = null;
     this.drift = 0;
-    this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = 0;
+    this.micPower = this.outPower = this.erle = this.quietBlocks = this.linMic = this.linErr = this.goodBlocks = 0;
+    this.lastPlayAt = Number.NEGATIVE_INFINITY;
+    this.relocking = false;
     this.initOutput();
   }
 }

@@ -51,6 +51,9 @@ export class DelayEstimator {
   /** Current delay (ms) and its last peak quality. */
   delayMs: number | null = null;
   quality = 0;
+  /** The last clear peak's delay (ms, sub-sample precise) and how many clear peaks there have been. */
+  latestMs: number | null = null;
+  clearCount = 0;
 
   constructor(maxDelayMs: number) {
     this.maxLag = Math.ceil((maxDelayMs * RATE) / 1000);
@@ -81,6 +84,14 @@ export class DelayEstimator {
     this.quality = 0;
     this.track = [];
     this.pushed = 0;
+  }
+
+  /** Forgets the averaged cross-spectra (not the delay, nor the drift): a new reply's peak stands alone. */
+  restart(): void {
+    this.gr.fill(0);
+    this.gi.fill(0);
+    this.windows = 0;
+    this.streak = [];
   }
 
   /** Recent precise estimates (mic sample count, delay in ms) since the last jump: the drift's slope. */
@@ -209,7 +220,11 @@ export class DelayEstimator {
       if (den < 0) frac = (0.5 * (a - c)) / den;
     }
     const delayMs = ((maxLag - (bestM + frac)) * 1000) / RATE;
-    if (clear) this.follow(delayMs);
+    if (clear) {
+      this.follow(delayMs);
+      this.latestMs = delayMs;
+      this.clearCount += 1;
+    }
     const agrees = (a: number | null | undefined): boolean => a !== null && a !== undefined && Math.abs(a - delayMs) <= AGREE_MS;
     if (agrees(this.delayMs)) {
       this.streak = [];

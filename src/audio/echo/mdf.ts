@@ -125,6 +125,30 @@ export class Mdf {
     this.haveError = false;
   }
 
+  /** Remembers the foreground weights (a filter known to cancel well) for `restore`. */
+  checkpoint(): void {
+    this.savedR ??= new Float64Array(this.fr.length);
+    this.savedI ??= new Float64Array(this.fi.length);
+    this.savedR.set(this.fr);
+    this.savedI.set(this.fi);
+  }
+
+  /** Both filters back to the last checkpoint (false when there is none). */
+  restore(): boolean {
+    if (!this.savedR || !this.savedI) return false;
+    for (const w of [this.fr, this.wr]) w.set(this.savedR);
+    for (const w of [this.fi, this.wi]) w.set(this.savedI);
+    return true;
+  }
+
+  /** Forgets the checkpoint (the echo path is new). */
+  forget(): void {
+    this.savedR = this.savedI = null;
+  }
+
+  private savedR: Float64Array | null = null;
+  private savedI: Float64Array | null = null;
+
   /**
    * Rebuilds the reference window and spectrum history from pre-emphasised samples: `ref(k)` is the
    * reference sample k samples before the end of the last block processed (k ≥ 0, 0 = its last
