@@ -8,6 +8,7 @@ import {
   clip,
   malformed,
   MAX_ARGUMENTS_CHARS,
+  MAX_ID_CHARS,
   MAX_OPEN_CALLS,
   MAX_TRACKED_CALLS,
   RESPONSE_CREATE_DEBOUNCE_MS,
@@ -45,7 +46,15 @@ function tooMany(callId: string): Result['effects'][number] {
   };
 }
 
+/** A call_id or tool name far longer than any real one: refused, so remembered calls stay small. */
+function oversizedId(state: State, event: { type: string; call_id: string; name?: string | undefined }): Result | null {
+  if (event.call_id.length <= MAX_ID_CHARS && (event.name?.length ?? 0) <= MAX_ID_CHARS) return null;
+  return show(state, malformed('id-too-long', event.type, `a call_id or tool name longer than ${MAX_ID_CHARS} characters`));
+}
+
 export function onArgumentsDelta(state: State, event: ServerEventOf<'response.function_call_arguments.delta'>, at: number): Result {
+  const oversized = oversizedId(state, event);
+  if (oversized !== null) return oversized;
   const existing = state.calls.get(event.call_id);
   if (existing !== undefined && existing.status !== 'streaming') {
     return show(state, malformed('args-after-done', event.type, `arguments for call ${clip(event.call_id)} after it was complete`));
@@ -75,17 +84,21 @@ export function onArgumentsDelta(state: State, event: ServerEventOf<'response.fu
 }
 
 export function onArgumentsDone(state: State, event: ServerEventOf<'response.function_call_arguments.done'>, at: number): Result {
+  const oversized = oversizedId(state, event);
+  if (oversized !== null) return oversized;
   const existing = state.calls.get(event.call_id);
   if (existing !== undefined && existing.status !== 'streaming') {
     return show(state, malformed('duplicate-call', event.type, `duplicate call_id ${clip(event.call_id)}; the call already ran`));
   }
   const name = event.name ?? existing?.name ?? '';
   if (existing === undefined && openCount(state.calls) >= MAX_OPEN_CALLS) return refuseCall(state, event.call_id, name, at);
-  // `done` repeats the full arguments string (§5.3); prefer it over our concatenation.
+  // `done` repeats the full arguments string (§5.3); prefer it over our concatenation. The effects carry
+  // it to the runner and the screen; the call kept in State drops it, so up to MAX_TRACKED_CALLS
+  // remembered calls cost no argument text (only streaming calls hold theirs, each capped).
   const call: Call = {
     callId: event.call_id,
     name,
-    argumentsText: event.arguments,
+    argumentsText: '',
     status: 'running',
     responseId: existing?.responseId ?? event.response_id ?? state.responseId,
     ...(existing?.superseded === true ? { superseded: true } : {}),
@@ -94,8 +107,8 @@ export function onArgumentsDone(state: State, event: ServerEventOf<'response.fun
   return {
     state: { ...state, calls: withCall(state.calls, call), turn, phase: 'running-tool', debouncePending: false },
     effects: [
-      { type: 'show', note: { kind: 'tool-call', callId: call.callId, name: call.name, argumentsText: call.argumentsText } },
-      { type: 'run-tool', callId: call.callId, name: call.name, argumentsText: call.argumentsText },
+      { type: 'show', note: { kind: 'tool-call', callId: call.callId, name: call.name, argumentsText: event.arguments } },
+      { type: 'run-tool', callId: call.callId, name: call.name, argumentsText: event.arguments },
     ],
   };
 }

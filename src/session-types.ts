@@ -129,6 +129,8 @@ export const MAX_OPEN_CALLS = 32;
 export const MAX_TRACKED_CALLS = 8 * MAX_OPEN_CALLS;
 export const MAX_ARGUMENTS_CHARS = 256 * 1024;
 export const MAX_REMEMBERED_RESPONSES = 16;
+/** Longest call_id or tool name taken from the server (real ones are a few dozen characters). */
+export const MAX_ID_CHARS = 256;
 
 export { DEFAULT_OUTPUT_RATE };
 

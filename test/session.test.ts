@@ -278,6 +278,20 @@ describe('responses that never started, ended twice or belong to another respons
 });
 
 describe('ids are data, never object keys (issue 13 item 12)', () => {
+  it('remembered calls stay small: a huge call_id or tool name is a malformed frame, and a finished call keeps no argument text', () => {
+    const huge = 'x'.repeat(100_000);
+    const { state, effects } = run(configured(), [
+      server(ev.created('resp_1')),
+      server(ev.argsDelta(huge, '{}')),
+      server(ev.argsDone(huge, 'x', '{}')),
+      server(ev.argsDone('call_1', huge, '{}')),
+      server(ev.argsDone('call_2', 'x', JSON.stringify({ text: 'y'.repeat(200_000) }))),
+    ]);
+    expect(effects.some((e) => e.type === 'show' && e.note.kind === 'anomaly' && e.note.key === 'id-too-long')).toBe(true);
+    expect(effects.filter((e) => e.type === 'run-tool').map((e) => e.type === 'run-tool' && e.callId)).toEqual(['call_2']);
+    expect(JSON.stringify([...state.calls]).length).toBeLessThan(1000);
+  });
+
   it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('call_id %s is run and answered, and the turn gets its response.create', (callId) => {
     let { state, effects } = run(configured(), [
       server(ev.stopped()),
