@@ -8,7 +8,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Most of the suite waits on real time (audio paced at real time, simulated replies), not on the
     // CPU: four files side by side on two cores keep the wall time down. The live-audio files, which
-    // measure real-time playback, run afterwards on their own (`npm test`).
+    // measure real-time playback (and the echo stage, which reads the real clock), run afterwards on
+    // their own (`npm test`).
     maxWorkers: 4,
     minWorkers: 1,
   },
