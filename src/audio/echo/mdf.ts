@@ -5,11 +5,9 @@
  * echo estimate (which is what keeps it from diverging during double talk), the leak estimate, the
  * two-path foreground/background filters and the saturation and "screwed up" guards.
  *
- * Differences from Speex: the FFT is radix-2 with N = 512 ≥ 2·F for F = 160 (10 ms at 16 kHz, so
- * that 20/30/40 ms mic frames split into whole blocks with no added latency); each partition still
- * covers F taps, so the filter is the same and only the zero padding is longer (the step is scaled
- * by N/2F to match). The caller aligns the reference (bulk delay) before it gets here.
- */
+ * Differences from Speex: a radix-2 FFT, N = 512 ≥ 2·F for F = 160 (10 ms at 16 kHz: 20/30/40 ms
+ * frames split into whole blocks, no added latency); each partition still covers F taps (only the
+ * zero padding is longer; the step is scaled by N/2F). The caller aligns the reference (bulk delay). */
 import { RealFft } from './fft.js';
 import { LearningRate } from './learning-rate.js';
 
