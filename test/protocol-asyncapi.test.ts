@@ -5,9 +5,7 @@
  * patch is applied below, each citing its section.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import {
   appendAudio,
   responseCancel,
@@ -20,65 +18,13 @@ import {
 } from '../src/protocol.js';
 import { connectProbe, readPcm16Wav, sendPcm, silence16k, type Probe } from '../src/mock/probe.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
+import { asyncapiProblems } from './support/asyncapi.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the parsed YAML spec is untyped by nature
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON is untyped by nature
 type Json = Record<string, any>;
 
-const MAY_VOICES = ['wren', 'sloane', 'marlowe', 'reed', 'knox', 'tate'];
-
-/** Loads the spec, applies the documented patches, and returns one validator per frame `type`. */
-function loadValidators(): Map<string, ValidateFunction> {
-  const spec = parse(readFileSync(new URL('./fixtures/hydra-ws.asyncapi.yaml', import.meta.url), 'utf8')) as Json;
-  const messages = spec.channels.hydraSession.messages as Json;
-  const schemas = spec.components.schemas as Json;
-  // §2.3: the voice enum is the union of the v1.0 + v1.1 rosters; the model=hydra (May 2026) roster is missing.
-  schemas.SessionConfig.properties.voice.enum.push(...MAY_VOICES);
-  // §6.2: `invalid_frame` (documented on the errors page) and `session_ended` (seen on the wire) are missing from the enum.
-  messages.errorEvent.payload.properties.error.properties.code.enum.push('invalid_frame', 'session_ended');
-  // §2.8, §7.2, §10.2: `warning` is not in the spec (envelope unpublished); this is the simulator's assumed shape.
-  messages.warningEvent = {
-    payload: {
-      type: 'object',
-      required: ['type', 'warning'],
-      properties: {
-        type: { type: 'string', enum: ['warning'] },
-        event_id: { type: 'string' },
-        warning: { type: 'object', required: ['code'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-      },
-    },
-  };
-  // §4.4: the unofficial transcript event is not in the spec (the simulator sends it only with `transcripts: true`).
-  messages.transcriptDelta = {
-    payload: {
-      type: 'object',
-      required: ['type', 'delta'],
-      properties: {
-        type: { type: 'string', enum: ['response.output_audio_transcript.delta'] },
-        event_id: { type: 'string' },
-        response_id: { type: 'string' },
-        item_id: { type: 'string' },
-        delta: { type: 'string' },
-      },
-    },
-  };
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
-  ajv.addSchema(spec, 'hydra');
-  const validators = new Map<string, ValidateFunction>();
-  for (const [name, message] of Object.entries(messages)) {
-    const type = (message as Json).payload.properties.type.enum[0] as string;
-    validators.set(type, ajv.compile({ $ref: `hydra#/channels/hydraSession/messages/${name}/payload` }));
-  }
-  return validators;
-}
-
-const validators = loadValidators();
-
-function problems(frame: Record<string, unknown>): string {
-  const validate = validators.get(String(frame.type));
-  if (!validate) return `type ${String(frame.type)} is not in the spec`;
-  if (validate(frame)) return '';
-  return (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}`).join('; ');
-}
+// The spec with the patches hydra-protocol.md documents (§2.3, §6.2, §2.8/§7.2/§10.2, §4.4): test/support/asyncapi.ts.
+const problems = asyncapiProblems;
 
 const WEATHER = { type: 'function' as const, name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
 const TIME = { type: 'function' as const, name: 'get_time', parameters: { type: 'object', properties: {} } };

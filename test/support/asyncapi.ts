@@ -1,7 +1,7 @@
 /**
  * Test support: validators for every frame type from Smallest's AsyncAPI spec
  * (test/fixtures/hydra-ws.asyncapi.yaml), with the patches hydra-protocol.md documents (each cited).
- * Same patches as test/protocol-asyncapi.test.ts.
+ * Used by test/protocol-asyncapi.test.ts and the simulator tests.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
