@@ -13,6 +13,7 @@ import { registerDoctorCommand } from './doctor/command.js';
 import type { ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
 import { installExitHooks } from './exit-hooks.js';
+import { keepYoungGenerationSmall } from './heap.js';
 import { registerSimulateCommand } from './mock/command.js';
 import { DEFAULT_MODEL, DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
@@ -82,6 +83,7 @@ Try the following:
   $ hydra-chat simulate --port 8765`,
     )
     .action(async (flags: ChatCommandOptions & { trailingSilence?: number; frameMs?: number; replyTimeout?: number }, command: Command) => {
+      keepYoungGenerationSmall();
       const { runChatCommand, DEFAULT_TRAILING_SILENCE_MS } = await import('./chat-command.js');
       // The user's defaults file fills what no flag set (src/config: flags > project file > user file).
       const user = await loadUserSettings(process.env);

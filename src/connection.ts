@@ -4,7 +4,7 @@
  * with stable codes (hydra-protocol §1.2, §1.6).
  */
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import { WebSocket } from './ws.js';
 import { HydraError, serverFullError } from './errors.js';
 import { DEFAULT_URL } from './models.js';
 import { decodeServerFrame, encode, stampEventId, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';

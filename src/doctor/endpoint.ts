@@ -5,7 +5,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import WebSocket from 'ws';
+import { WebSocket } from '../ws.js';
 import { fail, ok, type Check } from './check.js';
 
 const TIMEOUT_MS = 5000;

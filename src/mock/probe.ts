@@ -3,7 +3,7 @@
  * no protocol of its own: it records every frame and lets the caller wait for one, never by polling.
  */
 import { readFile } from 'node:fs/promises';
-import { WebSocket } from 'ws';
+import { WebSocket } from '../ws.js';
 
 /** A received frame: parsed JSON object, or `{ type: '(not json)', text }`. */
 export type Frame = Record<string, unknown> & { type?: unknown };

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from '../ws.js';
 import type { ClientEvent } from '../protocol.js';
 import { injectFault, type Fault } from './faults.js';
 import { errorFrame } from './frames.js';

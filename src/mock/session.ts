@@ -2,7 +2,7 @@
  * One simulated Hydra session on one socket: handshake, configure, frame dispatch, idle timeout
  * (hydra-protocol §1.4–1.6, §2, §6, §10).
  */
-import type { WebSocket } from 'ws';
+import type { WebSocket } from '../ws.js';
 import type { ClientEvent, ServerEvent } from '../protocol.js';
 import { Conversation, type TurnSettings } from './conversation.js';
 import * as frames from './frames.js';
