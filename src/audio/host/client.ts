@@ -234,5 +234,5 @@ export function acquireHost(): AudioHost {
  */
 function hostExecArgv(): string[] {
   const dir = process.env.HYDRA_CHAT_AUDIO_HOST_PROF;
-  return ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1', ...(dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])];
+  return ['--lite-mode', '--no-expose-wasm', ...(dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [])];
 }
