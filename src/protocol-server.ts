@@ -83,15 +83,18 @@ const SampleRate = z.union([z.number(), z.string().regex(/^\s*\d+\s*$/)]).transf
   return rate;
 });
 
-const Warning = z.looseObject({
-  type: z.literal('warning'),
-  event_id: lax('event_id', z.string()),
+/** A server event: its `type`, the optional `event_id` every event may carry (§6.4), then its own fields. */
+function serverEvent<T extends string, S extends z.core.$ZodLooseShape>(type: T, fields: S) {
+  return z.looseObject({ type: z.literal(type), event_id: lax('event_id', z.string()), ...fields });
+}
+
+const Warning = serverEvent('warning', {
   // §10.2: the envelope is unpublished; accept a nested `warning` object or top-level code/message.
   warning: lax('warning', z.looseObject({ code: lax('warning.code', z.string()), message: lax('warning.message', z.string()) })),
   code: lax('code', z.string()),
   message: lax('message', z.string()),
 });
-const SessionCreated = z.looseObject({ type: z.literal('session.created'), event_id: lax('event_id', z.string()), session_id: z.string() });
+const SessionCreated = serverEvent('session.created', { session_id: z.string() });
 const ConfiguredSession = z.looseObject({
   instructions: lax('session.instructions', z.string()),
   voice: lax('session.voice', z.string()),
@@ -102,72 +105,42 @@ const ConfiguredSession = z.looseObject({
   output_audio_format: lax('session.output_audio_format', z.string()),
   output_audio_sample_rate: lax('session.output_audio_sample_rate', SampleRate),
 });
-const SessionConfigured = z.looseObject({
-  type: z.literal('session.configured'),
-  event_id: lax('event_id', z.string()),
+const SessionConfigured = serverEvent('session.configured', {
   session: lax('session', ConfiguredSession),
 });
-const SessionUpdated = z.looseObject({
-  type: z.literal('session.updated'),
-  event_id: lax('event_id', z.string()),
+const SessionUpdated = serverEvent('session.updated', {
   session: lax('session', z.looseObject({ tools: lax('session.tools', z.array(z.unknown())) })),
 });
-const SpeechStarted = z.looseObject({
-  type: z.literal('input_audio_buffer.speech_started'),
-  event_id: lax('event_id', z.string()),
+const SpeechStarted = serverEvent('input_audio_buffer.speech_started', {
   audio_start_ms: lax('audio_start_ms', z.number()),
   item_id: lax('item_id', z.string()),
 });
-const SpeechStopped = z.looseObject({
-  type: z.literal('input_audio_buffer.speech_stopped'),
-  event_id: lax('event_id', z.string()),
+const SpeechStopped = serverEvent('input_audio_buffer.speech_stopped', {
   audio_end_ms: lax('audio_end_ms', z.number()),
   item_id: lax('item_id', z.string()),
 });
-const ItemAdded = z.looseObject({
-  type: z.literal('conversation.item.added'),
-  event_id: lax('event_id', z.string()),
-  previous_item_id: lax('previous_item_id', z.string()),
-  item: ConversationItem,
-});
-const ItemDone = z.looseObject({
-  type: z.literal('conversation.item.done'),
-  event_id: lax('event_id', z.string()),
-  previous_item_id: lax('previous_item_id', z.string()),
-  item: ConversationItem,
-});
-const ResponseCreated = z.looseObject({
-  type: z.literal('response.created'),
-  event_id: lax('event_id', z.string()),
+/** conversation.item.added and …done carry the same fields. */
+const itemFields = { previous_item_id: lax('previous_item_id', z.string()), item: ConversationItem };
+const ItemAdded = serverEvent('conversation.item.added', itemFields);
+const ItemDone = serverEvent('conversation.item.done', itemFields);
+const ResponseCreated = serverEvent('response.created', {
   response: z.looseObject({ id: z.string(), status: lax('response.status', z.string()) }),
 });
-const AudioDelta = z.looseObject({
-  type: z.literal('response.output_audio.delta'),
-  event_id: lax('event_id', z.string()),
+/** Where an audio part belongs: its response (required, audio is played per response) and item. */
+const audioPartFields = {
   response_id: z.string(),
   item_id: lax('item_id', z.string()),
   output_index: lax('output_index', z.number()),
   content_index: lax('content_index', z.number()),
-  delta: z.string(),
-});
-const AudioDone = z.looseObject({
-  type: z.literal('response.output_audio.done'),
-  event_id: lax('event_id', z.string()),
-  response_id: z.string(),
-  item_id: lax('item_id', z.string()),
-  output_index: lax('output_index', z.number()),
-  content_index: lax('content_index', z.number()),
-});
-const TranscriptDelta = z.looseObject({
-  type: z.literal('response.output_audio_transcript.delta'),
-  event_id: lax('event_id', z.string()),
+};
+const AudioDelta = serverEvent('response.output_audio.delta', { ...audioPartFields, delta: z.string() });
+const AudioDone = serverEvent('response.output_audio.done', audioPartFields);
+const TranscriptDelta = serverEvent('response.output_audio_transcript.delta', {
   response_id: lax('response_id', z.string()),
   item_id: lax('item_id', z.string()),
   delta: z.string(),
 });
-const ArgumentsDelta = z.looseObject({
-  type: z.literal('response.function_call_arguments.delta'),
-  event_id: lax('event_id', z.string()),
+const ArgumentsDelta = serverEvent('response.function_call_arguments.delta', {
   response_id: lax('response_id', z.string()),
   call_id: z.string(),
   name: lax('name', z.string()),
@@ -177,9 +150,7 @@ const ArgumentsDelta = z.looseObject({
 });
 /** Arguments as a JSON string (§5.3); a server that sends the parsed object gets it re-serialised. */
 const ArgumentsText = z.union([z.string(), z.record(z.string(), z.unknown()).transform((value) => JSON.stringify(value))]);
-const ArgumentsDone = z.looseObject({
-  type: z.literal('response.function_call_arguments.done'),
-  event_id: lax('event_id', z.string()),
+const ArgumentsDone = serverEvent('response.function_call_arguments.done', {
   response_id: lax('response_id', z.string()),
   call_id: z.string(),
   /** Missing or unusable: the name streamed with the deltas is used. */
@@ -201,9 +172,7 @@ const ResponseStatus = z
     droppedFields.push(`response.status (${sketch(value)})`);
     return 'incomplete';
   });
-const ResponseDone = z.looseObject({
-  type: z.literal('response.done'),
-  event_id: lax('event_id', z.string()),
+const ResponseDone = serverEvent('response.done', {
   response: z.looseObject({
     id: z.string(),
     status: ResponseStatus,
@@ -219,9 +188,7 @@ const ResponseDone = z.looseObject({
     usage: lax('response.usage', Usage),
   }),
 });
-const ErrorEvent = z.looseObject({
-  type: z.literal('error'),
-  event_id: lax('event_id', z.string()),
+const ErrorEvent = serverEvent('error', {
   error: z.looseObject({
     type: lax('error.type', z.string()),
     code: lax('error.code', z.string()),
@@ -249,10 +216,10 @@ export const ServerEvent = z.discriminatedUnion('type', [
   ResponseDone,
   ErrorEvent,
 ]);
-export type ServerEvent = z.infer<typeof ServerEvent>;
-type ServerEventType = ServerEvent['type'];
-export type ServerEventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;
 export const SERVER_EVENT_TYPES: readonly ServerEventType[] = ServerEvent.options.map((option) => option.shape.type.value);
+export type ServerEvent = z.infer<typeof ServerEvent>;
+export type ServerEventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;
+type ServerEventType = ServerEvent['type'];
 
 /** A warning's code and message, whichever envelope the server used (§10.2). */
 export function warningDetails(event: ServerEventOf<'warning'>): { code: string; message: string } {
