@@ -2,6 +2,7 @@
  * Layering of settings: flags > project file (the agent config) > user file > built-in defaults.
  * Pure: callers pass what Commander parsed, where each value came from, and the files' contents.
  */
+import { DEFAULTS } from '../defaults.js';
 import { DEFAULT_URL, pickModel } from '../models.js';
 import { SETTING_KEYS, type SettingKey, type Settings } from './settings.js';
 
@@ -84,9 +85,9 @@ function builtIn(key: SettingKey): string {
     case 'greet':
       return 'false';
     case 'frameMs':
-      return '20';
+      return String(DEFAULTS.frameMs);
     case 'maxRetries':
-      return '8';
+      return String(DEFAULTS.maxRetries);
     case 'model':
       return '';
   }

@@ -2,6 +2,7 @@
  * doctor: the PortAudio addon (does the audio host list devices?), then the microphone and the speaker
  * the user would get (--input-device / --output-device or the defaults): they exist and open.
  */
+import { DEFAULTS } from '../defaults.js';
 import { HydraError } from '../errors.js';
 import { fail, ok, skip, type Check } from './check.js';
 
@@ -31,7 +32,7 @@ export async function audioChecks(options: { inputDevice?: string | undefined; o
   const { openMicrophone } = await import('../audio/microphone.js');
   const { openSpeaker } = await import('../audio/speaker.js');
   const microphone = await deviceCheck('microphone', '--input-device', () => resolveDevice(list, options.inputDevice, 'in'), async (device) => {
-    const mic = await openMicrophone(device, { frameMs: 20 });
+    const mic = await openMicrophone(device, { frameMs: DEFAULTS.frameMs });
     await mic.close();
   });
   const speaker = await deviceCheck('speaker', '--output-device', () => resolveDevice(list, options.outputDevice, 'out'), async (device) => {

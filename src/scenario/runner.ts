@@ -12,6 +12,7 @@ import { msForBytes } from '../audio/pcm.js';
 import { ConversationRecorder } from '../audio/recorder.js';
 import type { AudioSink } from '../audio/types.js';
 import { startChat, type Chat, type ChatOutcome } from '../chat.js';
+import { DEFAULTS } from '../defaults.js';
 import { isQuiet } from '../session.js';
 import type { PreparedScenario } from './prepare.js';
 import { createScriptedSource, type Utterance } from './source.js';
@@ -19,7 +20,6 @@ import { TurnTracker, type ErrorRecord, type TurnRecord } from './tracker.js';
 import { TranscriptWriter } from './transcript.js';
 import { Waiter } from './waiter.js';
 
-const FRAME_MS = 20;
 /** A natural pause between the end of a reply and the next question. */
 const GAP_MS = 300;
 /** Silence before the first turn when nothing comes before it. */
@@ -66,7 +66,7 @@ export async function runOnce(prepared: PreparedScenario, options: RunOnceOption
   };
 
   const tracker = new TurnTracker(scenario.turns.length);
-  const source = createScriptedSource({ frameMs: FRAME_MS });
+  const source = createScriptedSource({ frameMs: DEFAULTS.frameMs });
   const waiter = new Waiter();
   const stop = new AbortController();
   let sink: AudioSink | null = null;
