@@ -20,11 +20,14 @@ import { TurnTracker, type ErrorRecord, type TurnRecord } from './tracker.js';
 import { TranscriptWriter } from './transcript.js';
 import { Waiter } from './waiter.js';
 
-/** A natural pause between the end of a reply and the next question. */
-const GAP_MS = 300;
-/** Silence before the first turn when nothing comes before it. */
-const LEAD_MS = 300;
-const DEFAULT_REPLY_TIMEOUT_MS = 15_000;
+/** How a script is paced, and how long a reply is waited for unless the scenario says (`replyTimeoutMs`). */
+const PACING = {
+  /** A natural pause between the end of a reply and the next question. */
+  gapMs: 300,
+  /** Silence before the first turn when nothing comes before it. */
+  leadMs: 300,
+  replyTimeoutMs: 15_000,
+} as const;
 
 export type RunRecord = {
   run: number;
@@ -121,7 +124,7 @@ export async function runOnce(prepared: PreparedScenario, options: RunOnceOption
     ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
   });
 
-  const replyTimeoutMs = scenario.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
+  const replyTimeoutMs = scenario.replyTimeoutMs ?? PACING.replyTimeoutMs;
   const script = async (): Promise<boolean> => {
     if (!(await waiter.until(() => chat?.state()?.configured === true))) return false;
     let previous: Utterance | null = null;
@@ -137,8 +140,8 @@ export async function runOnce(prepared: PreparedScenario, options: RunOnceOption
           : await waiter.until(() => (prev.replyMs > 0 && prev.replyMs >= bargeIn) || finished(k - 1), replyTimeoutMs);
         if (waiter.closed) return false;
         if (!ok) prev.timedOut = true;
-        if (bargeIn === undefined && !(await waiter.delay(GAP_MS))) return false;
-      } else if (!(await waiter.delay(LEAD_MS))) {
+        if (bargeIn === undefined && !(await waiter.delay(PACING.gapMs))) return false;
+      } else if (!(await waiter.delay(PACING.leadMs))) {
         return false;
       }
       if (previous && !(await holdTrailingSilence(previous, scenario.turns[k - 2]!.timing?.trailingSilenceMs))) return false;
