@@ -104,9 +104,7 @@ export function sendPcm(probe: Probe, pcm: Buffer, frameMs = 40): void {
 }
 
 /** Zeroed 16 kHz PCM16 of `ms`. */
-export function silence16k(ms: number): Buffer {
-  return Buffer.alloc(Math.round(ms * 16) * 2);
-}
+export { silence as silence16k } from '../audio/pcm.js';
 
 /** The PCM16 samples of a 16-bit PCM WAV file (no conversion; callers pass 16 kHz mono files). */
 export async function readPcm16Wav(path: string): Promise<{ sampleRate: number; channels: number; pcm: Buffer }> {

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { atExit } from '../exit-hooks.js';
 
 const liveGroups = new Set<number>();
 let exitHooked = false;
@@ -32,7 +33,7 @@ export function spawnGroup(program: string, args: string[], options: SpawnOption
     liveGroups.add(child.pid);
     if (!exitHooked) {
       exitHooked = true;
-      process.on('exit', killLiveGroups);
+      atExit(killLiveGroups);
     }
   }
   return child;
