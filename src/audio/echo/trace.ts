@@ -5,20 +5,34 @@
  * the frame). Replayed offline, it reproduces the canceller exactly (it is pure); the recorded-reply
  * fixtures of test/fixtures/echo are cut from such traces (test/fixtures/echo/cut-trace.ts).
  */
-import { createWriteStream } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
+import { HydraError } from '../../errors.js';
 import type { EchoCanceller } from './canceller.js';
 
 export function traceCanceller(canceller: EchoCanceller, file: string): EchoCanceller {
-  const out = createWriteStream(file, { flags: 'a' });
-  out.on('error', () => undefined); // a developer's aid: never the conversation's failure
+  // Written at once (a stream's buffer would be lost when the CLI is interrupted); a developer's aid,
+  // so a failing write is ignored rather than failing the conversation.
+  let fd: number;
+  try {
+    fd = openSync(file, 'a');
+  } catch (error) {
+    throw new HydraError('usage', `HYDRA_CHAT_ECHO_TRACE: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const write = (line: object): void => {
+    try {
+      writeSync(fd, `${JSON.stringify(line)}\n`);
+    } catch {
+      // ignored (see above)
+    }
+  };
   return {
     process(pcm, at) {
       const cleaned = canceller.process(pcm, at);
-      out.write(`${JSON.stringify({ k: 'm', at, pcm: pcm.toString('base64'), s: canceller.stats() })}\n`);
+      write({ k: 'm', at, pcm: pcm.toString('base64'), s: canceller.stats() });
       return cleaned;
     },
     playback(pcm, at, sampleRate) {
-      out.write(`${JSON.stringify({ k: 'p', at, rate: sampleRate, pcm: pcm.toString('base64') })}\n`);
+      write({ k: 'p', at, rate: sampleRate, pcm: pcm.toString('base64') });
       canceller.playback(pcm, at, sampleRate);
     },
     stats: () => canceller.stats(),
