@@ -14,6 +14,8 @@ export type EchoRun = {
   played: { at: number; pcm: Int16Array }[];
   /** Mic frames (20 ms, 16 kHz) with their capture time (ms). */
   mic: { at: number; pcm: Int16Array }[];
+  /** The played chunks' rate (16 kHz when absent). */
+  rate?: number;
 };
 
 export function wavSamples(name: string): Int16Array {
@@ -22,9 +24,10 @@ export function wavSamples(name: string): Int16Array {
   return new Int16Array(bytes.buffer.slice(bytes.byteOffset + dataAt, bytes.byteOffset + bytes.length));
 }
 
-export function loadRun(name: 'echo' | 'echo-unsettled' | 'double-talk'): EchoRun {
-  const timing = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as { played: { at: number; samples: number }[]; mic: number[] };
-  const far = wavSamples('far.wav');
+/** A recorded run; `replies` (cut from a live trace, test/fixtures/echo/cut-trace.ts) has its own far end, at its rate. */
+export function loadRun(name: 'echo' | 'echo-unsettled' | 'double-talk' | 'replies'): EchoRun {
+  const timing = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as { rate?: number; played: { at: number; samples: number }[]; mic: number[] };
+  const far = wavSamples(timing.rate === undefined ? 'far.wav' : `${name}-far.wav`);
   const mic = wavSamples(`${name}-mic.wav`);
   let offset = 0;
   const played = timing.played.map((chunk) => {
@@ -33,7 +36,7 @@ export function loadRun(name: 'echo' | 'echo-unsettled' | 'double-talk'): EchoRu
     return { at: chunk.at, pcm };
   });
   const frame = mic.length / timing.mic.length;
-  return { played, mic: timing.mic.map((at, i) => ({ at, pcm: mic.subarray(i * frame, (i + 1) * frame) })) };
+  return { played, mic: timing.mic.map((at, i) => ({ at, pcm: mic.subarray(i * frame, (i + 1) * frame) })), ...(timing.rate === undefined ? {} : { rate: timing.rate }) };
 }
 
 const buffer = (pcm: Int16Array): Buffer => Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
@@ -57,7 +60,7 @@ export function replay(
   for (const event of events) {
     if (event.kind === 0) {
       const chunk = run.played[event.index]!;
-      const { pcm, rate } = options.played ? options.played(chunk.pcm) : { pcm: chunk.pcm, rate: 16000 };
+      const { pcm, rate } = options.played ? options.played(chunk.pcm) : { pcm: chunk.pcm, rate: run.rate ?? 16000 };
       canceller.playback(buffer(pcm), chunk.at, rate);
     } else {
       const frame = run.mic[event.index]!;

@@ -21,7 +21,12 @@ export async function echoStage(options: EchoOptions, frameMs: number, playing: 
   const guard = echoGuardStage(new EchoGuard(), frameMs, playing);
   if (mode === 'guard') return guard;
   const { createEchoCanceller } = await import('../echo/canceller.js');
-  return echoCancelStage(createEchoCanceller({ frameMs }), guard);
+  const canceller = createEchoCanceller({ frameMs });
+  // A developer's recording of what the canceller is given (src/audio/echo/trace.ts).
+  const trace = process.env.HYDRA_CHAT_ECHO_TRACE;
+  if (!trace) return echoCancelStage(canceller, guard);
+  const { traceCanceller } = await import('../echo/trace.js');
+  return echoCancelStage(traceCanceller(canceller, trace), guard);
 }
 
 /** --echo cancel|guard|off (cancel by default); --no-echo-guard is `off`, --echo-guard is `guard`. */
