@@ -211,6 +211,22 @@ export function sessionUpdate(tools: Tool[]): ClientEvent {
 export function appendAudio(pcm: Buffer): ClientEvent {
   return { type: 'input_audio_buffer.append', audio: pcm.toString('base64') };
 }
+
+const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","audio":"', 'latin1');
+
+/**
+ * `encode(appendAudio(pcm))` as bytes, built in one buffer: the bulk of outbound traffic goes to the
+ * socket without an event object, a text concatenation or a UTF-8 re-encoding (base64 is ASCII).
+ */
+export function encodeAppend(pcm: Buffer): Buffer {
+  const audio = pcm.toString('base64');
+  const out = Buffer.allocUnsafe(APPEND_HEAD.length + audio.length + 2);
+  APPEND_HEAD.copy(out, 0);
+  out.write(audio, APPEND_HEAD.length, 'latin1');
+  out[out.length - 2] = 0x22; // "
+  out[out.length - 1] = 0x7d; // }
+  return out;
+}
 export function toolOutput(callId: string, output: string): ClientEvent {
   return { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } };
 }
