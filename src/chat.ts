@@ -9,7 +9,7 @@ import { anomalyFilter } from './anomaly-filter.js';
 import type { Chat, ChatControls, ChatOptions, ChatOutcome } from './chat-types.js';
 import { connect, type Connection, type Inbound } from './connection.js';
 import { HydraError, toHydraError } from './errors.js';
-import { describeInbound, elideAudio } from './frame-log.js';
+import { elideAudio, lazyInbound, type LoggedFrame } from './frame-log.js';
 import { inboundAction } from './inbound.js';
 import { FileInput, isReplayable, replayLine } from './input-replay.js';
 import { Playback } from './playback.js';
@@ -231,17 +231,7 @@ class ChatShell {
 
   private onInbound(frame: Inbound): void {
     // Only when something logs frames (--json, --verbose), and described only when read.
-    if (this.options.logFrames !== false) {
-      const decoded = frame.decoded;
-      this.options.observe({
-        type: 'frame',
-        direction: 'in',
-        get frame() {
-          return describeInbound(decoded as never);
-        },
-        at: frame.at - this.startedAt,
-      });
-    }
+    if (this.options.logFrames !== false) this.options.observe(lazyInbound(frame.decoded, frame.at - this.startedAt));
     const action = inboundAction(frame.decoded);
     if (action.kind === 'note') {
       if (action.configuredProblem !== undefined) this.malformedConfigured = action.configuredProblem;
@@ -339,9 +329,7 @@ class ChatShell {
     this.file?.frame();
     if (this.silenceAfterInputMs >= 0 && this.file === null) this.silenceAfterInputMs += this.options.source.frameMs;
     connection.sendAudio(pcm);
-    if (this.options.logAudioFrames && this.options.logFrames !== false) {
-      this.options.observe({ type: 'frame', direction: 'out', frame: { type: 'input_audio_buffer.append', audio: `<${pcm.length} bytes>` }, at: performance.now() - this.startedAt });
-    }
+    if (this.options.logAudioFrames) this.logSent({ type: 'input_audio_buffer.append', audio: `<${pcm.length} bytes>` });
     this.options.onSentFrame?.(pcm, frame.at, performance.now());
     this.checkInputFinished();
   }
@@ -350,7 +338,11 @@ class ChatShell {
     const connection = this.connection;
     if (!connection) return;
     connection.send(event);
-    if (this.options.logFrames !== false) this.options.observe({ type: 'frame', direction: 'out', frame: elideAudio(event), at: performance.now() - this.startedAt });
+    this.logSent(elideAudio(event));
+  }
+
+  private logSent(frame: LoggedFrame): void {
+    if (this.options.logFrames !== false) this.options.observe({ type: 'frame', direction: 'out', frame, at: performance.now() - this.startedAt });
   }
 
   private note(raw: Note): void {
