@@ -150,6 +150,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     onWarning: (line) => out.debug(`audio: ${line}`),
   });
   const levels = { muted: false, inputDb: -100, outputDb: -100, outputAt: 0 };
+  // The level meters are drawn only on the live screen (a terminal): elsewhere nobody reads them.
+  const meters = out.interactive;
   let recorder: ConversationRecorder | null = null;
   // A write that fails (a full disk) ends the run with exit 15; the file keeps what reached the disk.
   let fileError: HydraError | null = null;
@@ -186,16 +188,22 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       openSink: async (rate) => {
         const opened = await openSink(options, rate, out, live);
         sink = opened.sink;
-        // Played audio goes straight up: meters, the echo stage's far end, the recording.
-        const taps = fanOut([
-          (pcm) => {
-            levels.outputDb = levelDbfs(pcm);
-            levels.outputAt = performance.now();
-          },
+        // Played audio goes straight up: meters, the echo stage's far end, the recording. With none of
+        // them, nothing listens (a clock sink then needs no timer per chunk).
+        const taps = [
+          meters
+            ? (pcm: Buffer) => {
+                levels.outputDb = levelDbfs(pcm);
+                levels.outputAt = performance.now();
+              }
+            : null,
           opened.kind === 'speaker' ? echo?.playback : null,
-          (pcm, at, pcmRate) => void recorder?.model(pcm, at, pcmRate ?? rate),
-        ]);
-        opened.sink.onPlayed = (pcm, at, pcmRate) => taps(pcm, at, pcmRate ?? rate);
+          recorder ? (pcm: Buffer, at: number, pcmRate?: number) => void recorder?.model(pcm, at, pcmRate ?? rate) : null,
+        ];
+        if (taps.some((tap) => tap)) {
+          const tap = fanOut(taps);
+          opened.sink.onPlayed = (pcm, at, pcmRate) => tap(pcm, at, pcmRate ?? rate);
+        }
         // The playback queue is capped (a server sending far faster than real time): say so once per episode.
         opened.sink.onWarning = (message) => out.warn(message);
         return opened.sink;
@@ -203,9 +211,9 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       // A mic frame goes straight down: mute → level meter → echo → recording → socket.
       micStages: [
         muteStage(() => levels.muted),
-        meterStage((db) => (levels.inputDb = db)),
+        ...(meters ? [meterStage((db) => (levels.inputDb = db))] : []),
         ...(echo ? [echo] : []),
-        tapStage('recorder', (frame) => void recorder?.user(frame.pcm, performance.now())),
+        ...(recorder ? [tapStage('recorder', (frame) => void recorder?.user(frame.pcm, performance.now()))] : []),
       ],
       onSentFrame: (pcm, capturedAt, sentAt) => {
         if (options.input === undefined && micLatency.length < 100_000) micLatency.push(sentAt - capturedAt);
@@ -219,6 +227,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       ...(options.replyTimeoutS === undefined ? {} : { replyTimeoutMs: options.replyTimeoutS * 1000 }),
       observe: out.jsonMode ? jsonObserver(out, model) : (event) => view.observe(event),
       signal: AbortSignal.any([signal, quit.signal]),
+      logFrames: out.jsonMode || options.verbose === true,
       logAudioFrames: options.json === true,
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
     });

@@ -73,6 +73,8 @@ export type ChatOptions = {
   observe: (event: ChatEvent) => void;
   signal: AbortSignal;
   maxRetries?: number;
+  /** Frames reach `observe` as 'frame' events (default true); false when nothing logs them (no describing per frame). */
+  logFrames?: boolean;
   /** Log every outbound audio frame too (--json / transcript); otherwise they are counted only. */
   logAudioFrames?: boolean;
   /** Time allowed for the upgrade and `session.created`. */

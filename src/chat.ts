@@ -9,11 +9,11 @@ import { anomalyFilter } from './anomaly-filter.js';
 import type { Chat, ChatControls, ChatOptions, ChatOutcome } from './chat-types.js';
 import { connect, type Connection, type Inbound } from './connection.js';
 import { HydraError, toHydraError } from './errors.js';
-import { describeInbound, elideAudio } from './frame-log.js';
+import { elideAudio, lazyInbound, type LoggedFrame } from './frame-log.js';
 import { inboundAction } from './inbound.js';
 import { FileInput, isReplayable, replayLine } from './input-replay.js';
 import { Playback } from './playback.js';
-import { appendAudio, sessionUpdate, type ClientEvent } from './protocol.js';
+import { sessionUpdate, type ClientEvent } from './protocol.js';
 import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
 import { configuredTimeoutError, inputVerdict, noReply, replyKey } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
@@ -230,16 +230,8 @@ class ChatShell {
   }
 
   private onInbound(frame: Inbound): void {
-    // Described only when an observer reads it (--json, --verbose): most runs log no frames.
-    const decoded = frame.decoded;
-    this.options.observe({
-      type: 'frame',
-      direction: 'in',
-      get frame() {
-        return describeInbound(decoded as never);
-      },
-      at: frame.at - this.startedAt,
-    });
+    // Only when something logs frames (--json, --verbose), and described only when read.
+    if (this.options.logFrames !== false) this.options.observe(lazyInbound(frame.decoded, frame.at - this.startedAt));
     const action = inboundAction(frame.decoded);
     if (action.kind === 'note') {
       if (action.configuredProblem !== undefined) this.malformedConfigured = action.configuredProblem;
@@ -336,18 +328,21 @@ class ChatShell {
     if (!connection || !this.state?.configured || !connection.isOpen()) return;
     this.file?.frame();
     if (this.silenceAfterInputMs >= 0 && this.file === null) this.silenceAfterInputMs += this.options.source.frameMs;
-    this.sendFrame(appendAudio(pcm), true);
+    connection.sendAudio(pcm);
+    if (this.options.logAudioFrames) this.logSent({ type: 'input_audio_buffer.append', audio: `<${pcm.length} bytes>` });
     this.options.onSentFrame?.(pcm, frame.at, performance.now());
     this.checkInputFinished();
   }
 
-  private sendFrame(event: ClientEvent, isAudio = false): void {
+  private sendFrame(event: ClientEvent): void {
     const connection = this.connection;
     if (!connection) return;
     connection.send(event);
-    if (!isAudio || this.options.logAudioFrames) {
-      this.options.observe({ type: 'frame', direction: 'out', frame: elideAudio(event), at: performance.now() - this.startedAt });
-    }
+    this.logSent(elideAudio(event));
+  }
+
+  private logSent(frame: LoggedFrame): void {
+    if (this.options.logFrames !== false) this.options.observe({ type: 'frame', direction: 'out', frame, at: performance.now() - this.startedAt });
   }
 
   private note(raw: Note): void {

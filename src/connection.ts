@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from './ws.js';
 import { HydraError, serverFullError } from './errors.js';
 import { DEFAULT_URL } from './models.js';
-import { decodeServerFrame, encode, stampEventId, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';
+import { decodeServerFrame, encode, encodeAppend, stampEventId, type ClientEvent, type Decoded, type ServerEvent } from './protocol.js';
 import { redact } from './redact.js';
 
 /** A decoded inbound frame with its arrival time (monotonic ms) and size. */
@@ -19,6 +19,8 @@ export type CloseInfo = { code: number; reason: string; serverFull: boolean; fra
 export type Connection = {
   readonly sessionId: string;
   send(event: ClientEvent): void;
+  /** `send(appendAudio(pcm))`, the bulk of traffic, encoded straight to bytes (protocol.ts encodeAppend). */
+  sendAudio(pcm: Buffer): void;
   /** Frames are delivered in order, starting with those that arrived during the handshake. */
   onFrame(listener: (frame: Inbound) => void): void;
   onClose(listener: (info: CloseInfo) => void): void;
@@ -136,6 +138,11 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       send(event) {
         // Event ids are stamped here, as the frame leaves, so the reducer's effects stay deterministic.
         if (socket.readyState === WebSocket.OPEN) socket.send(encode(stampEventId(event, (sent += 1))));
+      },
+      sendAudio(pcm) {
+        if (socket.readyState !== WebSocket.OPEN) return;
+        sent += 1; // audio frames carry no event id, but count as frames sent (stampEventId)
+        socket.send(encodeAppend(pcm), { binary: false });
       },
       onFrame(listener) {
         frameListener = listener;

@@ -26,3 +26,15 @@ export function describeInbound(decoded: Decoded<Record<string, unknown>>): Logg
       return { type: decoded.type ?? '(invalid)', invalid: decoded.problem };
   }
 }
+
+/** The 'frame' event of an inbound frame, described only if someone reads it (most runs log no frames). */
+export function lazyInbound(decoded: Decoded<Record<string, unknown>>, at: number): { type: 'frame'; direction: 'in'; readonly frame: LoggedFrame; at: number } {
+  return {
+    type: 'frame',
+    direction: 'in',
+    get frame() {
+      return describeInbound(decoded);
+    },
+    at,
+  };
+}

@@ -135,8 +135,8 @@ function decodeWith<E>(
   if (!known.has(type)) {
     return unknownIsInvalid ? { kind: 'invalid', problem: `unknown type "${type}"`, type } : { kind: 'unknown', type, raw: parsed.value };
   }
-  if (!unknownIsInvalid && type === 'response.output_audio.delta' && isPlainAudioDelta(parsed.value)) {
-    // The bulk of inbound traffic: checked by hand, without building a copy through the schema.
+  if (!unknownIsInvalid && isPlain(type, parsed.value)) {
+    // The bulk of inbound traffic (and the barge-in signal): checked by hand, without a copy through the schema.
     return { kind: 'event', event: parsed.value as E };
   }
   const result = parseLeniently(schema, parsed.value);
@@ -144,19 +144,22 @@ function decodeWith<E>(
   return { kind: 'event', event: result.data };
 }
 
-const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
-const optionalNumber = (value: unknown): boolean => value === undefined || typeof value === 'number';
+/** Field checks of the hot server frames: `!` marks a required field; the rest are optional. */
+const PLAIN_FIELDS: Readonly<Record<string, Readonly<Record<string, 'string' | 'string!' | 'number'>>>> = {
+  'response.output_audio.delta': { response_id: 'string!', delta: 'string!', event_id: 'string', item_id: 'string', output_index: 'number', content_index: 'number' },
+  'input_audio_buffer.speech_started': { event_id: 'string', audio_start_ms: 'number', item_id: 'string' },
+};
 
-/** An audio delta whose every field has its documented type (anything else goes through the schema). */
-function isPlainAudioDelta(frame: Record<string, unknown>): boolean {
-  return (
-    typeof frame.response_id === 'string' &&
-    typeof frame.delta === 'string' &&
-    optionalString(frame.event_id) &&
-    optionalString(frame.item_id) &&
-    optionalNumber(frame.output_index) &&
-    optionalNumber(frame.content_index)
-  );
+/** A hot frame whose every known field has its documented type (anything else goes through the schema). */
+function isPlain(type: string, frame: Record<string, unknown>): boolean {
+  const fields = PLAIN_FIELDS[type];
+  if (fields === undefined) return false;
+  for (const key in fields) {
+    const value = frame[key];
+    const kind = fields[key];
+    if (value === undefined ? kind === 'string!' : kind === 'number' ? !Number.isFinite(value) : typeof value !== 'string') return false;
+  }
+  return true;
 }
 
 const SERVER_TYPES: ReadonlySet<string> = new Set(SERVER_EVENT_TYPES);
@@ -210,6 +213,22 @@ export function sessionUpdate(tools: Tool[]): ClientEvent {
 }
 export function appendAudio(pcm: Buffer): ClientEvent {
   return { type: 'input_audio_buffer.append', audio: pcm.toString('base64') };
+}
+
+const APPEND_HEAD = Buffer.from('{"type":"input_audio_buffer.append","audio":"', 'latin1');
+
+/**
+ * `encode(appendAudio(pcm))` as bytes, built in one buffer: the bulk of outbound traffic goes to the
+ * socket without an event object, a text concatenation or a UTF-8 re-encoding (base64 is ASCII).
+ */
+export function encodeAppend(pcm: Buffer): Buffer {
+  const audio = pcm.toString('base64');
+  const out = Buffer.allocUnsafe(APPEND_HEAD.length + audio.length + 2);
+  APPEND_HEAD.copy(out, 0);
+  out.write(audio, APPEND_HEAD.length, 'latin1');
+  out[out.length - 2] = 0x22; // "
+  out[out.length - 1] = 0x7d; // }
+  return out;
 }
 export function toolOutput(callId: string, output: string): ClientEvent {
   return { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } };

@@ -107,6 +107,15 @@ describe('chat against the simulator', () => {
     expect(replyMs).toBeGreaterThan(((hello.length / 2 / 16000) * 1000) / 2);
   });
 
+  it('logFrames false: no frame events at all (nothing describes frames), the rest as usual', async () => {
+    const sim = await simulator({ realtimeFactor: 20 });
+    const { done, events } = chatOver(sim, Buffer.concat([silence(200), hello]), { logFrames: false, logAudioFrames: true });
+    expect((await done).reason).toBe('input-finished');
+    expect(events.filter((e) => e.type === 'frame')).toEqual([]);
+    expect(events.filter((e) => e.type === 'metric')).toHaveLength(1);
+    expect(notes(events).some((n) => n.kind === 'response-done')).toBe(true);
+  });
+
   it('barge-in flushes the queued reply and drops late deltas of the old response', async () => {
     // Real-time delivery keeps the reply streaming while the user talks over it.
     const sim = await simulator({ realtimeFactor: 1 });

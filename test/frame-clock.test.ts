@@ -53,3 +53,38 @@ describe('paced clocks', () => {
     await sink.close();
   });
 });
+
+describe('clock sink without a tap', () => {
+  it('keeps time with one timer for the whole queue: played, idle and flush follow the clock', async () => {
+    const sink = createClockSink(16000);
+    const timers = countTimers();
+    const startedAt = performance.now();
+    let idleAt = 0;
+    const idle = new Promise<void>((resolve) =>
+      sink.onIdle(() => {
+        idleAt = performance.now() - startedAt;
+        resolve();
+      }),
+    );
+    sink.write(Buffer.alloc(640 * 10)); // 200 ms
+    sink.write(Buffer.alloc(640 * 15)); // 300 ms more, while the first plays
+    expect(sink.idle()).toBe(false);
+    await idle;
+    expect(sink.idle()).toBe(true);
+    // The last of 25 chunks starts at 480 ms: the queue runs dry then (as with a tap), never early.
+    expect(idleAt).toBeGreaterThanOrEqual(479);
+    expect(sink.playedMs()).toBe(500);
+    expect(timers.armed()).toBeLessThanOrEqual(3); // was one per 20 ms chunk (25)
+    // Half way through a second reply: played and flushed add up to what was written.
+    sink.markResponse();
+    sink.write(Buffer.alloc(640 * 50)); // 1 s
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const played = sink.playedMs();
+    expect(played).toBeGreaterThanOrEqual(280);
+    expect(played).toBeLessThan(1000);
+    const dropped = sink.flush();
+    expect(sink.playedMs() + dropped).toBe(1000);
+    expect(sink.idle()).toBe(true);
+    await sink.close();
+  });
+});

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../src/chat.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
-import { appendAudio, encode, responseCreate, stampEventId, toolOutput } from '../src/protocol.js';
+import { appendAudio, encode, encodeAppend, responseCreate, stampEventId, toolOutput } from '../src/protocol.js';
 import { isNote, Log, silence, simLog, tone } from './fixtures/faults/harness.js';
 import { startEngine } from './support/engine.js';
 
@@ -25,6 +25,13 @@ describe('encode', () => {
     expect(JSON.parse(encode(odd))).toEqual(odd);
     const withId = { type: 'input_audio_buffer.append', audio: 'AAAA', event_id: 'e1' };
     expect(JSON.parse(encode(withId))).toEqual(withId);
+  });
+
+  it('encodeAppend: the bytes of encode(appendAudio(pcm)), for every length and content', () => {
+    for (const bytes of [0, 1, 2, 3, 640, 641, 1920, 1921]) {
+      const pcm = Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 37 + 11) & 0xff));
+      expect(encodeAppend(pcm).toString('utf8')).toBe(encode(appendAudio(pcm)));
+    }
   });
 });
 

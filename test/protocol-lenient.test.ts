@@ -3,7 +3,8 @@
  * it, the session). The decoder keeps what is usable and the reducer says what it dropped, once.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeServerFrame, droppedFieldsOf, type ServerEvent } from '../src/protocol.js';
+import { decodeServerFrame, droppedFieldsOf, ServerEvent } from '../src/protocol.js';
+import { parseLeniently } from '../src/protocol-server.js';
 import { initialState, reduce, type Effect, type State } from '../src/session.js';
 
 function event(frame: Record<string, unknown>): ServerEvent {
@@ -113,5 +114,36 @@ describe('siblings: other frames whose loss would hang the session', () => {
     expect(decodeServerFrame(JSON.stringify({ ...frame, output_index: null }))).toMatchObject({ kind: 'event', event: { delta: 'AAAA', response_id: 'r' } });
     expect(decodeServerFrame(JSON.stringify({ ...frame, delta: null })).kind).toBe('invalid');
     expect(decodeServerFrame(JSON.stringify({ ...frame, response_id: ['r'] })).kind).toBe('invalid');
+  });
+});
+
+describe('hot frames (audio deltas, speech_started) are checked by hand: same result as the schema', () => {
+  const viaSchema = (frame: Record<string, unknown>): ServerEvent => {
+    const result = parseLeniently(ServerEvent, frame);
+    if (!result.success) throw new Error('schema refused it');
+    return result.data;
+  };
+  it.each([
+    { type: 'input_audio_buffer.speech_started', event_id: 'e1', audio_start_ms: 1200, item_id: 'i1' },
+    { type: 'input_audio_buffer.speech_started' },
+    { type: 'input_audio_buffer.speech_started', audio_start_ms: 'soon', item_id: 7, extra: { kept: true } },
+    { type: 'input_audio_buffer.speech_started', audio_start_ms: null },
+    { type: 'response.output_audio.delta', response_id: 'r1', delta: 'AAAA', output_index: 0, content_index: 0, item_id: 'i' },
+    { type: 'response.output_audio.delta', response_id: 'r1', delta: 'AAAA', output_index: '0' },
+  ])('%j', (frame) => {
+    const decoded = event(frame);
+    expect(decoded).toEqual(viaSchema(frame));
+    expect(droppedFieldsOf(decoded)).toEqual(droppedFieldsOf(viaSchema(frame)));
+  });
+
+  it.each([
+    '{"type":"input_audio_buffer.speech_started","audio_start_ms":1e999}',
+    '{"type":"response.output_audio.delta","response_id":"r1","delta":"AAAA","output_index":1e999}',
+  ])('a number too large for a double (1e999 parses as Infinity) is dropped, as the schema drops it: %s', (text) => {
+    const decoded = decodeServerFrame(text);
+    expect(decoded.kind).toBe('event');
+    const schema = viaSchema(JSON.parse(text) as Record<string, unknown>);
+    expect(Object.values(schema)).not.toContain(Infinity);
+    if (decoded.kind === 'event') expect(decoded.event).toEqual(schema);
   });
 });

@@ -44,6 +44,7 @@ export type FileSourceOptions = {
 };
 
 const RATE = 16000;
+const EMPTY = Buffer.alloc(0);
 /** Decoded audio kept ready ahead of the position: the frame clock never waits for the disk. */
 const READ_AHEAD_MS = 2000;
 const DEFAULT_REPLAY_MS = 10 * 60 * 1000;
@@ -118,18 +119,18 @@ function streamSource(supply: Supply, durationMs: number | null, options: FileSo
   };
 
   const nextFrame = (): Buffer => {
-    const frame = Buffer.alloc(frameBytes);
     // Not enough decoded yet (a slow FIFO): silence now, the audio follows when it comes.
-    if (pending.bytes >= frameBytes || exhausted) {
-      const audio = pending.take(Math.min(frameBytes, pending.bytes));
-      audio.copy(frame);
-      if (audio.length > 0) {
-        history.push(audio);
-        history.dropOldest(replayBytes);
-      }
+    const audio = pending.bytes >= frameBytes || exhausted ? pending.take(Math.min(frameBytes, pending.bytes)) : EMPTY;
+    if (audio.length > 0) {
+      history.push(audio);
+      history.dropOldest(replayBytes);
     }
     if (atEnd()) resolveEnded();
     fill();
+    // A whole frame goes out as taken (its own copy, never written to); a short one is padded with silence.
+    if (audio.length === frameBytes) return audio;
+    const frame = Buffer.allocUnsafe(frameBytes).fill(0);
+    audio.copy(frame);
     return frame;
   };
 
