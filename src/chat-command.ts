@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { AudioSink, AudioSource } from './audio/types.js';
 import { LiveAudio } from './audio/live.js';
+import { DEFAULTS } from './defaults.js';
 import { levelDbfs } from './audio/pcm.js';
 import { checkDistinctPaths } from './audio/output-file.js';
 import { sendSummary } from './audio/pipeline/send-summary.js';
@@ -66,9 +67,6 @@ export type ChatCommandOptions = {
   force?: boolean;
 } & MockFlags;
 
-/** --trailing-silence's default: silence sent after an --input file so its last turn can end. */
-export const DEFAULT_TRAILING_SILENCE_MS = 2000;
-
 export type CommandContext = {
   out: Output;
   env: NodeJS.ProcessEnv;
@@ -103,7 +101,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const session = await sessionConfig(effective, model, out);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
   if (options.replyTimeoutS !== undefined && options.replyTimeoutS < 1) throw new HydraError('usage', `--reply-timeout must be at least 1 s (got ${options.replyTimeoutS})`);
-  const frameMs = options.frameMs ?? 20;
+  const frameMs = options.frameMs ?? DEFAULTS.frameMs;
   if (!Number.isInteger(frameMs) || frameMs < 20 || frameMs > 40) {
     throw new HydraError('usage', `--frame-ms must be a whole number from 20 to 40 (got ${options.frameMs})`);
   }
@@ -223,7 +221,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
       ...(options.output === undefined ? {} : { outputPath: options.output }),
       ...(source.ended === undefined
         ? {}
-        : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? DEFAULT_TRAILING_SILENCE_MS }, inputName: options.input! }),
+        : { endAfterInput: { inputEnded: source.ended, trailingSilenceMs: options.trailingSilenceMs ?? DEFAULTS.trailingSilenceMs }, inputName: options.input! }),
       ...(options.replyTimeoutS === undefined ? {} : { replyTimeoutMs: options.replyTimeoutS * 1000 }),
       observe: out.jsonMode ? jsonObserver(out, model) : (event) => view.observe(event),
       signal: AbortSignal.any([signal, quit.signal]),

@@ -7,6 +7,7 @@ import { runStages } from './audio/pipeline/stage.js';
 import type { AudioFrame, AudioSink } from './audio/types.js';
 import { anomalyFilter } from './anomaly-filter.js';
 import type { Chat, ChatControls, ChatOptions, ChatOutcome } from './chat-types.js';
+import { DEFAULTS } from './defaults.js';
 import { connect, type Connection, type Inbound } from './connection.js';
 import { HydraError, toHydraError } from './errors.js';
 import { elideAudio, lazyInbound, type LoggedFrame } from './frame-log.js';
@@ -24,8 +25,6 @@ import { checkConfigureSize } from './configure-size.js';
 export type * from './chat-types.js';
 
 /** Defaults of the shell's timers. */
-export const CHAT_DEFAULTS = { replyTimeoutMs: 30_000, configuredTimeoutMs: 10_000, voiceGraceMs: 2_000, maxRetries: 8 } as const;
-
 export function startChat(options: ChatOptions): Chat {
   const shell = new ChatShell(options);
   return { ...shell.controls(), done: shell.run() };
@@ -113,7 +112,7 @@ class ChatShell {
       }
     }
     const outcome = await reconnectLoop({
-      maxRetries: options.maxRetries ?? CHAT_DEFAULTS.maxRetries,
+      maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,
       random: options.random,
       runOnce: (attempt) => this.attempt(attempt),
       settled: () => this.pendingEnd ?? (options.signal.aborted ? this.outcome('user-quit') : null),
@@ -208,7 +207,7 @@ class ChatShell {
         settle(verdict);
       });
       this.sendFrame(configureFrame(this.state!));
-      this.after(options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs, () => this.configuredTimedOut());
+      this.after(options.configuredTimeoutMs ?? DEFAULTS.configuredTimeoutMs, () => this.configuredTimedOut());
       connection.onFrame((frame) => this.onInbound(frame));
     });
   }
@@ -217,7 +216,7 @@ class ChatShell {
 
   private configuredTimedOut(): void {
     // A configured session, or one whose session.configured waits for the speaker to open, is fine.
-    if (!this.state?.configured && this.playback.opened()) this.fail(configuredTimeoutError(this.options.configuredTimeoutMs ?? CHAT_DEFAULTS.configuredTimeoutMs, this.malformedConfigured));
+    if (!this.state?.configured && this.playback.opened()) this.fail(configuredTimeoutError(this.options.configuredTimeoutMs ?? DEFAULTS.configuredTimeoutMs, this.malformedConfigured));
   }
 
   /** Ends the run with this outcome: closes the socket with 1000 if one is open. First call wins. */
@@ -304,7 +303,7 @@ class ChatShell {
       this.replyTimer = null;
     }
     if (key === null) return;
-    const ms = this.options.replyTimeoutMs ?? CHAT_DEFAULTS.replyTimeoutMs;
+    const ms = this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs;
     this.replyTimer = this.after(ms, () => {
       this.replyTimer = null;
       const verdict = noReply(ms, this.options.inputName);
@@ -349,7 +348,7 @@ class ChatShell {
     if (isVoiceRejection(raw)) {
       // Said once, in plain words, when the session is configured (or reconnected without the voice).
       this.voice.reject();
-      this.after(CHAT_DEFAULTS.voiceGraceMs, () => {
+      this.after(DEFAULTS.voiceGraceMs, () => {
         if (!this.state?.configured) this.again?.();
       });
       return;

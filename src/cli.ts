@@ -12,6 +12,7 @@ import { loadUserSettings } from './config/settings.js';
 import { registerDoctorCommand } from './doctor/command.js';
 import type { ChatCommandOptions } from './chat-command.js';
 import { HydraError, toHydraError } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 import { installExitHooks } from './exit-hooks.js';
 import { keepYoungGenerationSmall } from './heap.js';
 import { registerSimulateCommand } from './mock/command.js';
@@ -58,9 +59,9 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--input <wav>', 'speak this WAV file instead of the microphone (any rate/channels), then exit once the reply has played')
     .option('--output <wav>', "write the model's audio, as received, to this WAV (at the server's rate) instead of playing it")
     .option('--json', 'NDJSON on stdout: every frame both ways (audio elided) and hydra-chat events')
-    .option('--frame-ms <ms>', 'microphone frame length, 20-40 ms', integer('--frame-ms'), 20)
-    .option('--trailing-silence <ms>', 'with --input: silence sent after the file so the turn can end', integer('--trailing-silence'), 2000)
-    .option('--max-retries <n>', 'reconnect attempts after a drop or server_full', integer('--max-retries'), 8)
+    .option('--frame-ms <ms>', 'microphone frame length, 20-40 ms', integer('--frame-ms'), DEFAULTS.frameMs)
+    .option('--trailing-silence <ms>', 'with --input: silence sent after the file so the turn can end', integer('--trailing-silence'), DEFAULTS.trailingSilenceMs)
+    .option('--max-retries <n>', 'reconnect attempts after a drop or server_full', integer('--max-retries'), DEFAULTS.maxRetries)
     .option('--tools <file>', 'agent + tools config (.json, .ts, .js); default: hydra.tools.json in this directory (a .ts/.js config runs only when named here); reloaded when it changes')
     .option('--input-device <id|name>', 'microphone: a device id or (part of) its name from `hydra-chat devices` (default: the system default)')
     .option('--output-device <id|name>', 'speaker: a device id or (part of) its name (default: the system default)')
@@ -69,7 +70,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--echo-guard', 'same as --echo guard')
     .option('--no-echo-guard', 'with headphones: full duplex, the mic always open (same as --echo off)')
     .addOption(new Option('--echo <mode>', 'echo handling with a live speaker: cancel (default: an echo canceller, full duplex on laptop speakers), guard (mute the mic while the model plays unless you speak clearly louder) or off (headphones)').choices(['cancel', 'guard', 'off']))
-    .option('--reply-timeout <s>', 'a turn the server heard but did not answer for this long (default 30): an error with --input, a warning in live chat', integer('--reply-timeout'))
+    .option('--reply-timeout <s>', `a turn the server heard but did not answer for this long (default ${DEFAULTS.replyTimeoutMs / 1000}): an error with --input, a warning in live chat`, integer('--reply-timeout'))
     .option('--verbose', 'show every frame type with timing')
     .option('--quiet', 'print only errors')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
@@ -84,12 +85,12 @@ Try the following:
     )
     .action(async (flags: ChatCommandOptions & { trailingSilence?: number; frameMs?: number; replyTimeout?: number }, command: Command) => {
       keepYoungGenerationSmall();
-      const { runChatCommand, DEFAULT_TRAILING_SILENCE_MS } = await import('./chat-command.js');
+      const { runChatCommand } = await import('./chat-command.js');
       // The user's defaults file fills what no flag set (src/config: flags > project file > user file).
       const user = await loadUserSettings(process.env);
       const { options, agentDefaults } = applyUserSettings(flags, (key) => command.getOptionValueSource(key) === 'cli', user?.settings ?? {});
       const code = await runChatCommand(
-        { ...options, trailingSilenceMs: options.trailingSilence ?? DEFAULT_TRAILING_SILENCE_MS, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
+        { ...options, trailingSilenceMs: options.trailingSilence ?? DEFAULTS.trailingSilenceMs, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
         { out: context.output(), env: process.env, signal: context.signal, argv: process.argv, stdin: process.stdin, defaults: agentDefaults },
       );
       context.setExit(code);

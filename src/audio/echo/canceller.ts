@@ -11,6 +11,7 @@
  * out what the linear filter leaves. Blocks are 10 ms: 20/30/40 ms frames come back with no added
  * latency (other lengths wait for one block).
  */
+import { DEFAULTS } from '../../defaults.js';
 import { DelayEstimator } from './delay-estimator.js';
 import { Mdf } from './mdf.js';
 import { ReferenceTimeline } from './reference-timeline.js';
@@ -74,7 +75,7 @@ export type EchoCancellerOptions = {
 };
 
 export function createEchoCanceller(options: EchoCancellerOptions = {}): EchoCanceller {
-  return new Canceller(options.frameMs ?? 20, options.maxDelayMs ?? 500, options.suppression ?? true);
+  return new Canceller(options.frameMs ?? DEFAULTS.frameMs, options.maxDelayMs ?? 500, options.suppression ?? true);
 }
 
 class Canceller implements EchoCanceller {
