@@ -24,7 +24,6 @@ import { checkConfigureSize } from './configure-size.js';
 
 export type * from './chat-types.js';
 
-/** Defaults of the shell's timers. */
 export function startChat(options: ChatOptions): Chat {
   const shell = new ChatShell(options);
   return { ...shell.controls(), done: shell.run() };
