@@ -2,11 +2,11 @@
  * `hydra-chat doctor` (issue 16 item 5): the real CLI against the real simulator, a closed port, real
  * PortAudio on virtual devices, and without any devices.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
 import { cli } from './support/cli-process.js';
 import { startVirtualAudio, type VirtualAudio } from './support/virtual-audio.js';
+import { closedPort } from './support/ports.js';
 
 const KEY = 'sk-doctor-secret-0123456789';
 let simulator: Simulator;
@@ -98,11 +98,3 @@ describe('hydra-chat doctor with virtual sound devices', () => {
     expect(run.stdout).toMatch(/^✗ microphone\s+.*no-such-mic/m);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -4,7 +4,6 @@
  * endpoint needs no key, a failed connect prints no summary. The real built CLI against the real simulator.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { wavHeader } from '../src/audio/wav.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
 import { cli, startCli } from './support/cli-process.js';
 import { haveTmux, TmuxSession } from './support/tmux.js';
+import { closedPort } from './support/ports.js';
 
 const HELLO = 'test/fixtures/hello-16k.wav';
 let dir: string;
@@ -241,11 +241,3 @@ describe.skipIf(!(await haveTmux()))('on a terminal', () => {
     });
   }
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

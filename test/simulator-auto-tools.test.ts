@@ -6,25 +6,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { autoCallForTurn } from '../src/mock/auto-calls.js';
-import { connectProbe, readPcm16Wav, sendPcm, silence16k, type Frame, type Probe } from '../src/mock/probe.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
+import { sendPcm, type Frame, type Probe } from '../src/mock/probe.js';
+import type { SimulatorOptions } from '../src/mock/server.js';
 import { cli } from './support/cli-process.js';
+import { simulatorProbes } from './support/simulator-probes.js';
 
-let simulator: Simulator | undefined;
-const probes: Probe[] = [];
-let turn: Buffer;
-
-beforeAll(async () => {
-  turn = Buffer.concat([(await readPcm16Wav(new URL('./fixtures/hello-16k.wav', import.meta.url).pathname)).pcm, silence16k(800)]);
-});
-
-afterEach(async () => {
-  for (const probe of probes.splice(0)) probe.socket.terminate();
-  await simulator?.close();
-  simulator = undefined;
-});
+const sim = simulatorProbes({ responseDelayMs: 10, realtimeFactor: 50, transcripts: true });
 
 const ORDER = {
   type: 'function' as const,
@@ -50,9 +39,7 @@ const WEATHER = { type: 'function' as const, name: 'get_weather', parameters: { 
 const PING = { type: 'function' as const, name: 'ping' };
 
 async function configured(options: SimulatorOptions, tools: unknown[]): Promise<Probe> {
-  simulator = await createSimulator({ responseDelayMs: 10, realtimeFactor: 50, transcripts: true, ...options });
-  const probe = await connectProbe(simulator.url, { model: 'hydra', api_key: 'k' });
-  probes.push(probe);
+  const probe = await sim.start(options);
   probe.send({ type: 'session.configure', session: { tools } });
   await probe.waitFor('session.configured');
   return probe;
@@ -61,7 +48,7 @@ async function configured(options: SimulatorOptions, tools: unknown[]): Promise<
 /** One user turn; answers every call with `output` and one response.create; resolves with the turn's frames. */
 async function userTurn(probe: Probe, output = '{"ok":true}'): Promise<Frame[]> {
   const count = probe.frames.length;
-  sendPcm(probe, turn);
+  sendPcm(probe, sim.turn);
   const first = await probe.waitFor('response.done', { after: count });
   const calls = probe.frames.slice(count).filter((frame) => frame.type === 'response.function_call_arguments.done');
   if (calls.length === 0) return probe.frames.slice(count);
@@ -109,9 +96,7 @@ describe('automatic tool calls', () => {
       const frames = await userTurn(probe);
       expect(callsIn(frames)).toEqual([]);
       expect(frames.filter((frame) => frame.type === 'response.output_audio.delta').length).toBeGreaterThan(0);
-      probe.socket.terminate();
-      await simulator!.close();
-      simulator = undefined;
+      await sim.close();
     }
   });
 

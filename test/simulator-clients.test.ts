@@ -2,32 +2,18 @@
  * What Smallest's own clients do, against the simulator (issue 12, items 7–9): answer a tool call the
  * moment its arguments are done, send explicit nulls for absent fields, and render every echoed item.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectProbe, readPcm16Wav, sendPcm, silence16k, type Frame, type Probe } from '../src/mock/probe.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../src/mock/server.js';
+import { describe, expect, it } from 'vitest';
+import { sendPcm, type Frame, type Probe } from '../src/mock/probe.js';
+import type { SimulatorOptions } from '../src/mock/server.js';
+import { simulatorProbes } from './support/simulator-probes.js';
 
-let simulator: Simulator | undefined;
-const probes: Probe[] = [];
-let turn: Buffer;
-
-beforeAll(async () => {
-  turn = Buffer.concat([(await readPcm16Wav(new URL('./fixtures/hello-16k.wav', import.meta.url).pathname)).pcm, silence16k(800)]);
-});
-
-afterEach(async () => {
-  for (const probe of probes.splice(0)) probe.socket.terminate();
-  await simulator?.close();
-  simulator = undefined;
-});
+const sim = simulatorProbes({ responseDelayMs: 10, transcripts: true });
 
 const MENU = { type: 'function', name: 'get_menu', parameters: { type: 'object', properties: {}, required: [] } };
 const WEATHER = { type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
 
 async function open(options: SimulatorOptions): Promise<Probe> {
-  simulator = await createSimulator({ responseDelayMs: 10, transcripts: true, ...options });
-  const probe = await connectProbe(simulator.url, { model: 'hydra', api_key: 'k' });
-  probes.push(probe);
-  return probe;
+  return sim.start(options);
 }
 
 async function configured(options: SimulatorOptions, session: Record<string, unknown>): Promise<Probe> {
@@ -43,11 +29,10 @@ async function configured(options: SimulatorOptions, session: Record<string, unk
  * arrives. No sleeps: anything armed earlier in the session under test would have fired before.
  */
 async function toolTimeoutElapsed(): Promise<void> {
-  const control = await connectProbe(simulator!.url, { model: 'hydra', api_key: 'k' });
-  probes.push(control);
+  const control = await sim.connect();
   control.send({ type: 'session.configure', session: { tools: [MENU, WEATHER] } });
   await control.waitFor('session.configured');
-  sendPcm(control, turn);
+  sendPcm(control, sim.turn);
   await control.waitFor((frame) => frame.type === 'error' && (frame.error as { code: string }).code === 'tool_response_timeout', { timeoutMs: 8000 });
 }
 
@@ -74,7 +59,7 @@ describe('a tool output sent right after …arguments.done (item 7)', () => {
       probe.send({ type: 'response.create' });
       answeredBeforeDone = probe.ofType('response.done').length === 0;
     });
-    sendPcm(probe, turn);
+    sendPcm(probe, sim.turn);
     const toolDone = await probe.waitFor('response.done');
     const narration = await probe.waitFor((frame) => frame.type === 'response.done' && frame !== toolDone, { timeoutMs: 8000 });
     expect(answeredBeforeDone).toBe(true);
@@ -97,7 +82,7 @@ describe('a tool output sent right after …arguments.done (item 7)', () => {
       probe.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: frame.call_id, output: '"miso soup"' } });
       setTimeout(() => probe.send({ type: 'response.create' }), 220);
     });
-    sendPcm(probe, turn);
+    sendPcm(probe, sim.turn);
     const toolDone = await probe.waitFor('response.done');
     const narration = await probe.waitFor((frame) => frame.type === 'response.done' && frame !== toolDone, { timeoutMs: 8000 });
     expect(transcriptOf(probe, responseOf(narration).id)).toContain('miso soup');
@@ -109,11 +94,11 @@ describe('a tool output sent right after …arguments.done (item 7)', () => {
       { rules: [{ turn: 1, calls: [{ name: 'get_menu', arguments: {} }, { name: 'get_weather', arguments: { city: 'Oslo' } }] }], realtimeFactor: 0.25, toolTimeoutMs: 300 },
       { tools: [MENU, WEATHER] },
     );
-    sendPcm(probe, turn);
+    sendPcm(probe, sim.turn);
     const first = await probe.waitFor('response.function_call_arguments.done');
     probe.send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: first.call_id, output: '{}' } });
     probe.send({ type: 'response.create' });
-    sendPcm(probe, turn); // the user speaks again while the second call is still streaming
+    sendPcm(probe, sim.turn); // the user speaks again while the second call is still streaming
     const cancelled = await probe.waitFor('response.done');
     expect(responseOf(cancelled)).toMatchObject({ status: 'cancelled', status_details: { reason: 'interrupted' } });
     await probe.waitFor('input_audio_buffer.speech_stopped');
@@ -140,7 +125,7 @@ describe('explicit nulls (item 8)', () => {
       { rules: [{ turn: 1, calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }] },
       { tools: [{ ...WEATHER, description: null }], voice: 'reed' },
     );
-    sendPcm(probe, turn);
+    sendPcm(probe, sim.turn);
     const done = await probe.waitFor('response.function_call_arguments.done');
     const item = { id: null, type: 'function_call_output', role: null, status: null, content: null, call_id: done.call_id, name: null, arguments: null, output: '"sunny"' };
     probe.send({ type: 'conversation.item.create', event_id: null, item });
@@ -169,7 +154,7 @@ describe('explicit nulls (item 8)', () => {
     expect(probe.frames.indexOf(errors[0]!)).toBeLessThan(probe.frames.indexOf(configured));
     expect(configured.session).toMatchObject(expected);
     // the session works: audio is accepted and answered
-    sendPcm(probe, turn);
+    sendPcm(probe, sim.turn);
     await probe.waitFor('response.done');
   });
 });
@@ -177,7 +162,7 @@ describe('explicit nulls (item 8)', () => {
 describe('function_call_output is not echoed without a role (item 9)', () => {
   it('no conversation.item.added/done for the output; a text message is still acknowledged with its role', async () => {
     const probe = await configured({ rules: [{ turn: 1, calls: [{ name: 'get_menu', arguments: {} }] }] }, { tools: [MENU] });
-    sendPcm(probe, turn);
+    sendPcm(probe, sim.turn);
     const done = await probe.waitFor('response.done');
     const call = probe.ofType('response.function_call_arguments.done')[0]!;
     const count = probe.frames.length;

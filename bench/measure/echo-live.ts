@@ -47,6 +47,21 @@ export async function selfInterruptions(va: VirtualAudio, mode: string, replies:
 }
 
 /**
+ * Speaks the hello fixture now: the ms from starting the sound to the simulator's speech_started (null
+ * when it does not come within `timeoutMs`); then lets the reply play out and stops `capture`.
+ */
+async function timedTurn(run: CliProcess, va: VirtualAudio, capture: ReturnType<VirtualAudio['capture']>, timeoutMs: number): Promise<number | null> {
+  const from = run.lines.length;
+  const t = performance.now();
+  const spoken = va.speak(HELLO);
+  const ms = await run.waitFor(speechStarted, timeoutMs, from).then(() => performance.now() - t, () => null);
+  await spoken;
+  await capture.until(quietAfterReply(800), 30_000).catch(() => undefined);
+  await capture.stop();
+  return ms;
+}
+
+/**
  * `tries` barge-ins: a turn, then once 1.2 s of its reply has played, the user speaks again. Returns
  * the ms from starting the sound (paplay's own start-up included) to the simulator's speech_started,
  * or null when it did not come within 3 s.
@@ -63,13 +78,7 @@ export async function bargeIns(va: VirtualAudio, mode: string, tries: number): P
         const first = activeSpans(s, { mergeMs: 400 })[0];
         return first !== undefined && (s.length - first[0]) / 48 >= 1200;
       });
-      const from = run.lines.length;
-      const t = performance.now();
-      const spoken = va.speak(HELLO);
-      out.push(await run.waitFor(speechStarted, 3000, from).then(() => performance.now() - t, () => null));
-      await spoken;
-      await capture.until(quietAfterReply(800), 30_000).catch(() => undefined);
-      await capture.stop();
+      out.push(await timedTurn(run, va, capture, 3000));
     }
     return out;
   } finally {
@@ -83,15 +92,9 @@ export async function quietOnsets(va: VirtualAudio, tries: number): Promise<numb
   const out: number[] = [];
   try {
     for (let i = 0; i < tries; i += 1) {
-      const capture = va.capture();
-      const from = run.lines.length;
-      const t = performance.now();
-      const spoken = va.speak(HELLO);
-      await run.waitFor(speechStarted, 5000, from);
-      out.push(performance.now() - t);
-      await spoken;
-      await capture.until(quietAfterReply(800), 30_000).catch(() => undefined);
-      await capture.stop();
+      const ms = await timedTurn(run, va, va.capture(), 5000);
+      if (ms === null) throw new Error('no speech_started within 5 s with nothing playing');
+      out.push(ms);
     }
     return out;
   } finally {
