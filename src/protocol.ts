@@ -1,99 +1,51 @@
 /**
- * The Hydra S2S wire contract (hydra-protocol.md §7), both directions, as zod schemas: client frames
- * here, server frames in protocol-server.ts (re-exported). The client reads server frames leniently
- * (unknown types pass through, extra keys are kept, unusable optional fields are dropped with a note);
- * the simulator reads client frames strictly (unknown keys are an error). Pure: no I/O.
+ * The Hydra S2S wire contract (hydra-protocol.md §7), both directions: the client frames' types and
+ * builders here, the server frames' types and the client's lenient decoder in protocol-server.ts
+ * (re-exported). The simulator reads client frames strictly with the zod schemas of
+ * protocol-client.ts, which the types below must match (checked at compile time there). Nothing here
+ * loads zod: a client session never does. Pure: no I/O.
  */
-import { z } from 'zod';
-import { parseLeniently, SERVER_EVENT_TYPES, ServerEvent } from './protocol-server.js';
+import { decodeServerEvent, isServerEventType, type ServerEvent } from './protocol-server.js';
 
 export {
-  ConversationItem,
   DEFAULT_OUTPUT_RATE,
   droppedFieldsOf,
   SERVER_EVENT_TYPES,
-  ServerEvent,
   warningDetails,
+  type ConversationItem,
+  type ServerEvent,
   type ServerEventOf,
 } from './protocol-server.js';
 
-// ── Shared shapes ────────────────────────────────────────────────────────────
-
-/** A function tool as declared in session.configure / session.update (§5.1). */
-export const Tool = z.strictObject({
-  type: z.literal('function'),
-  name: z.string().min(1),
-  description: z.string().optional(),
-  parameters: z.record(z.string(), z.unknown()).optional(),
-});
-export type Tool = z.infer<typeof Tool>;
-
-/** Client-side item for conversation.item.create, strict so the simulator rejects typos. */
-const ClientItem = z.strictObject({
-  id: z.string().optional(),
-  type: z.enum(['message', 'function_call', 'function_call_output']),
-  role: z.enum(['user', 'assistant', 'system']).optional(),
-  status: z.enum(['in_progress', 'completed', 'incomplete']).optional(),
-  content: z
-    .array(z.strictObject({ type: z.enum(['input_audio', 'input_text', 'output_audio', 'output_text']), text: z.string().optional() }))
-    .optional(),
-  call_id: z.string().optional(),
-  name: z.string().optional(),
-  arguments: z.string().optional(),
-  output: z.string().optional(),
-});
-
 // ── Client → server (§7.1) ───────────────────────────────────────────────────
 
-const ClientBase = { event_id: z.string().optional() };
+/** A function tool as declared in session.configure / session.update (§5.1). */
+export type Tool = { type: 'function'; name: string; description?: string; parameters?: Record<string, unknown> };
 
-/** The documented session.configure keys; anything else is a client bug (§2.2: unknown keys are silently ignored by the server). */
-export const SessionConfig = z.strictObject({
-  instructions: z.string().optional(),
-  voice: z.string().optional(),
-  tools: z.array(Tool).optional(),
-  generate_initial_response: z.boolean().optional(),
-});
-export type SessionConfig = z.infer<typeof SessionConfig>;
+/** The documented session.configure keys (§2.2). */
+export type SessionConfig = { instructions?: string; voice?: string; tools?: Tool[]; generate_initial_response?: boolean };
 
-const SessionConfigure = z.strictObject({ type: z.literal('session.configure'), ...ClientBase, session: SessionConfig });
-const SessionUpdate = z.strictObject({
-  type: z.literal('session.update'),
-  ...ClientBase,
-  session: z.strictObject({ tools: z.array(Tool).optional() }),
-});
-const InputAudioBufferAppend = z.strictObject({
-  type: z.literal('input_audio_buffer.append'),
-  ...ClientBase,
-  audio: z.string(),
-});
-const ConversationItemCreate = z.strictObject({
-  type: z.literal('conversation.item.create'),
-  ...ClientBase,
-  item: ClientItem,
-});
-const ResponseCreate = z.strictObject({
-  type: z.literal('response.create'),
-  ...ClientBase,
-  response: z.record(z.string(), z.unknown()).optional(),
-});
-const ResponseCancel = z.strictObject({
-  type: z.literal('response.cancel'),
-  ...ClientBase,
-  response_id: z.string().optional(),
-});
+/** Client-side item for conversation.item.create. */
+export type ClientItem = {
+  id?: string;
+  type: 'message' | 'function_call' | 'function_call_output';
+  role?: 'user' | 'assistant' | 'system';
+  status?: 'in_progress' | 'completed' | 'incomplete';
+  content?: { type: 'input_audio' | 'input_text' | 'output_audio' | 'output_text'; text?: string }[];
+  call_id?: string;
+  name?: string;
+  arguments?: string;
+  output?: string;
+};
 
-export const ClientEvent = z.discriminatedUnion('type', [
-  SessionConfigure,
-  SessionUpdate,
-  InputAudioBufferAppend,
-  ConversationItemCreate,
-  ResponseCreate,
-  ResponseCancel,
-]);
-export type ClientEvent = z.infer<typeof ClientEvent>;
-type ClientEventType = ClientEvent['type'];
-export const CLIENT_EVENT_TYPES: readonly ClientEventType[] = ClientEvent.options.map((option) => option.shape.type.value);
+type Client<T extends string, F> = { type: T; event_id?: string } & F;
+export type ClientEvent =
+  | Client<'session.configure', { session: SessionConfig }>
+  | Client<'session.update', { session: { tools?: Tool[] } }>
+  | Client<'input_audio_buffer.append', { audio: string }>
+  | Client<'conversation.item.create', { item: ClientItem }>
+  | Client<'response.create', { response?: Record<string, unknown> }>
+  | Client<'response.cancel', { response_id?: string }>;
 
 // ── Decoding ─────────────────────────────────────────────────────────────────
 
@@ -103,7 +55,8 @@ export type Decoded<E> =
   | { kind: 'unknown'; type: string; raw: Record<string, unknown> }
   | { kind: 'invalid'; problem: string; type?: string };
 
-function parseJsonObject(text: string): { value: Record<string, unknown> } | { problem: string } {
+/** A JSON object with a string `type`, or why the text is not one. */
+export function parseFrame(text: string): { frame: Record<string, unknown>; type: string } | { problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -111,68 +64,19 @@ function parseJsonObject(text: string): { value: Record<string, unknown> } | { p
     return { problem: 'not valid JSON' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
-  return { value: value as Record<string, unknown> };
+  const frame = value as Record<string, unknown>;
+  if (typeof frame.type !== 'string') return { problem: 'missing string field "type"' };
+  return { frame, type: frame.type };
 }
-
-/** Explains a zod failure in one short line: `response_id: expected string`. */
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
-    .join('; ');
-}
-
-function decodeWith<E>(
-  text: string,
-  schema: z.ZodType<E>,
-  known: ReadonlySet<string>,
-  unknownIsInvalid: boolean,
-): Decoded<E> {
-  const parsed = parseJsonObject(text);
-  if ('problem' in parsed) return { kind: 'invalid', problem: parsed.problem };
-  const type = parsed.value.type;
-  if (typeof type !== 'string') return { kind: 'invalid', problem: 'missing string field "type"' };
-  if (!known.has(type)) {
-    return unknownIsInvalid ? { kind: 'invalid', problem: `unknown type "${type}"`, type } : { kind: 'unknown', type, raw: parsed.value };
-  }
-  if (!unknownIsInvalid && isPlain(type, parsed.value)) {
-    // The bulk of inbound traffic (and the barge-in signal): checked by hand, without a copy through the schema.
-    return { kind: 'event', event: parsed.value as E };
-  }
-  const result = parseLeniently(schema, parsed.value);
-  if (!result.success) return { kind: 'invalid', problem: describeIssues(result.error), type };
-  return { kind: 'event', event: result.data };
-}
-
-/** Field checks of the hot server frames: `!` marks a required field; the rest are optional. */
-const PLAIN_FIELDS: Readonly<Record<string, Readonly<Record<string, 'string' | 'string!' | 'number'>>>> = {
-  'response.output_audio.delta': { response_id: 'string!', delta: 'string!', event_id: 'string', item_id: 'string', output_index: 'number', content_index: 'number' },
-  'input_audio_buffer.speech_started': { event_id: 'string', audio_start_ms: 'number', item_id: 'string' },
-};
-
-/** A hot frame whose every known field has its documented type (anything else goes through the schema). */
-function isPlain(type: string, frame: Record<string, unknown>): boolean {
-  const fields = PLAIN_FIELDS[type];
-  if (fields === undefined) return false;
-  for (const key in fields) {
-    const value = frame[key];
-    const kind = fields[key];
-    if (value === undefined ? kind === 'string!' : kind === 'number' ? !Number.isFinite(value) : typeof value !== 'string') return false;
-  }
-  return true;
-}
-
-const SERVER_TYPES: ReadonlySet<string> = new Set(SERVER_EVENT_TYPES);
-const CLIENT_TYPES: ReadonlySet<string> = new Set(CLIENT_EVENT_TYPES);
 
 /** Client side: lenient. Unknown types are kept (forward compatible), malformed frames get a reason. */
 export function decodeServerFrame(text: string): Decoded<ServerEvent> {
-  return decodeWith(text, ServerEvent, SERVER_TYPES, false);
-}
-
-/** Simulator side: strict. Unknown types and unknown keys are invalid. */
-export function decodeClientFrame(text: string): Decoded<ClientEvent> {
-  return decodeWith(text, ClientEvent, CLIENT_TYPES, true);
+  const parsed = parseFrame(text);
+  if ('problem' in parsed) return { kind: 'invalid', problem: parsed.problem };
+  const { frame, type } = parsed;
+  if (!isServerEventType(type)) return { kind: 'unknown', type, raw: frame };
+  const decoded = decodeServerEvent(frame as Record<string, unknown> & { type: typeof type });
+  return 'problem' in decoded ? { kind: 'invalid', problem: decoded.problem, type } : { kind: 'event', event: decoded.event };
 }
 
 /** Wire encoding is plain JSON text. */

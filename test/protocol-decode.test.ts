@@ -1,8 +1,10 @@
 /** decodeServerFrame on fixtures and on garbage: it never throws, and says what it found. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, decodeServerFrame, SERVER_EVENT_TYPES } from '../src/protocol.js';
-import { prng } from './support/fuzz.js';
+import { decodeServerFrame, droppedFieldsOf, SERVER_EVENT_TYPES } from '../src/protocol.js';
+import { decodeClientFrame } from '../src/protocol-client.js';
+import { loadCorpus, mutate as fuzzFrame, prng } from './support/fuzz.js';
+import { parseWithSchema } from './support/server-event-schema.js';
 
 const fixturesDir = new URL('./fixtures/', import.meta.url);
 const fixtureFiles = readdirSync(fixturesDir).filter((name) => name.endsWith('.jsonl'));
@@ -86,6 +88,82 @@ describe('decodeServerFrame', () => {
     const decoded = decodeServerFrame(text);
     expect(decoded.kind).toBe('invalid');
     if (decoded.kind === 'invalid') expect(decoded.problem).toMatch(/\S/);
+  });
+});
+
+/**
+ * The hand-written decoder against the zod statement of the same contract (the oracle): the same
+ * verdict, the same event and the same notes about dropped fields, frame for frame.
+ */
+describe('decodeServerFrame agrees with the zod schema of every server event', () => {
+  const compare = (text: string): 'event' | 'unknown' | 'invalid' => {
+    const decoded = decodeServerFrame(text);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      expect(decoded.kind, text).toBe('invalid');
+      return decoded.kind;
+    }
+    const type = (value as { type?: unknown } | null)?.type;
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof type !== 'string') {
+      expect(decoded.kind, text).toBe('invalid');
+      return decoded.kind;
+    }
+    if (!SERVER_EVENT_TYPES.includes(type as never)) {
+      expect(decoded, text).toEqual({ kind: 'unknown', type, raw: value });
+      return decoded.kind;
+    }
+    const oracle = parseWithSchema(value);
+    if (!oracle.success) {
+      expect(decoded.kind, text).toBe('invalid');
+      if (decoded.kind === 'invalid') {
+        expect(decoded.type).toBe(type);
+        // The problem names the first field the schema names.
+        expect(decoded.problem, text).toContain(`${oracle.issues[0]}:`);
+      }
+      return decoded.kind;
+    }
+    expect(decoded.kind, text).toBe('event');
+    if (decoded.kind === 'event') {
+      expect(decoded.event, text).toEqual(oracle.data);
+      expect(droppedFieldsOf(decoded.event), text).toEqual(oracle.dropped);
+    }
+    return decoded.kind;
+  };
+
+  it('on every recorded frame', () => {
+    for (const { line } of fixtureLines) expect(compare(line)).toBe('event');
+  });
+
+  it('on 20 000 mutated frames (both fuzzers), reaching every verdict and every event type', () => {
+    const random = prng(20261130);
+    const corpus = loadCorpus();
+    const kinds = { event: 0, unknown: 0, invalid: 0 };
+    const decodedTypes = new Set<string>();
+    for (let sample = 0; sample < 20_000; sample++) {
+      const text = sample % 2 === 0 ? mutate(fixtureLines[Math.floor(random() * fixtureLines.length)]!.line, random) : fuzzFrame(corpus, SERVER_EVENT_TYPES, random);
+      const kind = compare(text);
+      kinds[kind]++;
+      if (kind === 'event') decodedTypes.add((JSON.parse(text) as { type: string }).type);
+    }
+    expect(kinds.event).toBeGreaterThan(3000);
+    expect(kinds.invalid).toBeGreaterThan(3000);
+    expect(kinds.unknown).toBeGreaterThan(100);
+    expect([...decodedTypes].sort()).toEqual([...SERVER_EVENT_TYPES].sort());
+  });
+
+  it.each([
+    ['null optional fields everywhere', { type: 'response.done', event_id: null, response: { id: 'r', status: null, status_details: { reason: null, error: { code: 7 } }, output: [{ id: null, content: [{ type: 'x', text: null }] }, 'not an item'], usage: null } }],
+    ['a rate as text, out of range, fractional', { type: 'session.configured', session: { output_audio_sample_rate: ' 24000 ', input_audio_sample_rate: 999, voice: ['wren'] } }],
+    ['arguments as an object, an array, a number', { type: 'response.function_call_arguments.done', call_id: 'c', arguments: { a: [1] }, name: 5 }],
+    ['an item whose content holds a non-object', { type: 'conversation.item.done', item: { type: 'message', content: [{ type: 'input_text', text: 'hi' }, 3] } }],
+    ['a required object that is an array', { type: 'error', error: [] }],
+    ['a warning envelope of the wrong shape', { type: 'warning', warning: 'deprecated', code: 'model_deprecated' }],
+    ['__proto__ and constructor keys', JSON.parse('{"type":"response.created","response":{"id":"r","__proto__":{"polluted":true},"constructor":1}}') as Record<string, unknown>],
+  ])('%s', (_name, frame) => {
+    compare(JSON.stringify(frame));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

@@ -2,16 +2,17 @@
  * Reads one client text frame the way the simulator's server does: strictly, through
  * `decodeClientFrame`, with the documented leniencies (hydra-protocol §2.2, §2.6, §10.7–10.10, §10.23).
  */
-import { CLIENT_EVENT_TYPES, ClientEvent, decodeClientFrame, SessionConfig } from '../protocol.js';
+import type { ClientEvent as ClientEventType, SessionConfig as SessionConfigType } from '../protocol.js';
+import { CLIENT_EVENT_TYPES, ClientEvent, decodeClientFrame, SessionConfig } from '../protocol-client.js';
 import { errorFrame } from './frames.js';
 import type { ServerEventOf } from '../protocol.js';
 
 /** A frame the session should act on, or the error to answer with. */
 export type Intake =
-  | { kind: 'event'; event: ClientEvent; raw: Record<string, unknown>; rejected?: ServerEventOf<'error'> }
+  | { kind: 'event'; event: ClientEventType; raw: Record<string, unknown>; rejected?: ServerEventOf<'error'> }
   | { kind: 'error'; frame: ServerEventOf<'error'>; raw?: Record<string, unknown> };
 
-const CONFIG_KEYS: readonly (keyof SessionConfig)[] = ['instructions', 'voice', 'tools', 'generate_initial_response'];
+const CONFIG_KEYS: readonly (keyof SessionConfigType)[] = ['instructions', 'voice', 'tools', 'generate_initial_response'];
 /** session.update keys that exist but are frozen at the handshake (§2.6): ignored, never echoed (§10.23). */
 const FROZEN_KEYS = ['instructions', 'voice', 'generate_initial_response', 'input_audio_format', 'input_audio_sample_rate', 'output_audio_format', 'output_audio_sample_rate'];
 
@@ -69,13 +70,13 @@ export function readClientFrame(text: string): Intake {
 }
 
 /** The valid part of an invalid session.configure: each documented field that validates on its own. */
-function salvageConfigure(lenient: Record<string, unknown>, eventId: string | undefined): Extract<ClientEvent, { type: 'session.configure' }> {
+function salvageConfigure(lenient: Record<string, unknown>, eventId: string | undefined): Extract<ClientEventType, { type: 'session.configure' }> {
   const given = isRecord(lenient.session) ? lenient.session : {};
   const session: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     if (given[key] !== undefined && SessionConfig.safeParse({ [key]: given[key] }).success) session[key] = given[key];
   }
-  return { type: 'session.configure', ...(eventId !== undefined ? { event_id: eventId } : {}), session: session as SessionConfig };
+  return { type: 'session.configure', ...(eventId !== undefined ? { event_id: eventId } : {}), session: session as SessionConfigType };
 }
 
 /** How deeply arrays and objects nest in JSON `text` (brackets inside strings do not count). */
