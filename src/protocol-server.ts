@@ -99,7 +99,9 @@ type Notes = { dropped: string[]; issues: string[] };
 type Check = { expected: string; read: (value: unknown, notes: Notes, path: string) => unknown };
 /** A field: its check, and for an optional field the name its note uses when it is dropped. */
 type Field = { check: Check; optional: string | null };
-type Shape = Readonly<Record<string, Field>>;
+/** An object's known fields, as a list (walked once per frame: no key iteration). */
+type Shape = readonly (Field & { key: string })[];
+const shapeOf = (fields: Readonly<Record<string, Field>>): Shape => Object.entries(fields).map(([key, field]) => ({ key, ...field }));
 
 const check = (expected: string, read: Check['read']): Check => ({ expected, read });
 const is = (expected: string, test: (value: unknown) => boolean): Check => check(expected, (value) => (test(value) ? value : BAD));
@@ -123,21 +125,24 @@ const arrayOf = (item: Check): Check =>
   });
 
 /** An object whose known fields are checked in place; other keys are kept. */
-const object = (shape: Shape): Check => check('object', (value, notes, path) => (isObject(value) && readShape(value, shape, notes, path) ? value : BAD));
+const object = (fields: Readonly<Record<string, Field>>): Check => {
+  const shape = shapeOf(fields);
+  return check('object', (value, notes, path) => (isObject(value) && readShape(value, shape, notes, path) ? value : BAD));
+};
 
 /** Checks `target`'s known fields in place; false when a required one is unusable (an issue is recorded). */
 function readShape(target: Loose, shape: Shape, notes: Notes, path: string): boolean {
   // JSON.parse makes "__proto__" an own key: dropped, so that no later copy (Object.assign) sets a prototype from it.
   if (Object.hasOwn(target, '__proto__')) delete target['__proto__'];
   let ok = true;
-  for (const key in shape) {
-    const { check: field, optional } = shape[key]!;
+  for (let i = 0; i < shape.length; i += 1) {
+    const { key, check: field, optional } = shape[i]!;
     const value = target[key];
-    const where = path === '' ? key : `${path}.${key}`;
     if (optional !== null && (value === undefined || value === null)) {
       if (value === null) delete target[key]; // null reads as absent
       continue;
     }
+    const where = path === '' ? key : `${path}.${key}`;
     const kept = field.read(value, notes, where);
     if (kept === BAD) {
       if (optional !== null) {
@@ -208,7 +213,7 @@ const audioPart = {
 };
 
 /** Each server event's fields after `type`; every event may carry an `event_id` (§6.4). */
-const SHAPES: Readonly<Record<ServerEvent['type'], Shape>> = {
+const FIELDS: Readonly<Record<ServerEvent['type'], Readonly<Record<string, Field>>>> = {
   warning: {
     // §10.2: the envelope is unpublished; accept a nested `warning` object or top-level code/message.
     warning: lax('warning', object({ code: lax('warning.code', text), message: lax('warning.message', text) })),
@@ -288,9 +293,9 @@ const SHAPES: Readonly<Record<ServerEvent['type'], Shape>> = {
   },
 };
 
-export const SERVER_EVENT_TYPES = Object.keys(SHAPES) as readonly ServerEvent['type'][];
-
-const EVENT_ID: Shape = { event_id: lax('event_id', text) };
+export const SERVER_EVENT_TYPES = Object.keys(FIELDS) as readonly ServerEvent['type'][];
+/** Each type's fields, `event_id` (§6.4) first. */
+const SHAPES = new Map<string, Shape>(SERVER_EVENT_TYPES.map((type) => [type, shapeOf({ event_id: lax('event_id', text), ...FIELDS[type] })]));
 
 /** Where a leniently decoded event keeps the notes about the fields it dropped (not part of the JSON). */
 const DROPPED = Symbol('dropped fields');
@@ -305,13 +310,17 @@ export function droppedFieldsOf(event: object): readonly string[] {
  * event: pass a fresh one). Returns the event, or why it is invalid (up to three problems).
  */
 export function decodeServerEvent(frame: Loose & { type: ServerEvent['type'] }): { event: ServerEvent } | { problem: string } {
-  const notes: Notes = { dropped: [], issues: [] };
-  readShape(frame, EVENT_ID, notes, '');
-  if (!readShape(frame, SHAPES[frame.type], notes, '')) return { problem: notes.issues.slice(0, 3).join('; ') };
-  if (notes.dropped.length > 0) Object.defineProperty(frame, DROPPED, { value: notes.dropped, enumerable: false });
+  const notes = scratch;
+  const ok = readShape(frame, SHAPES.get(frame.type)!, notes, '');
+  const { dropped, issues } = notes;
+  if (dropped.length > 0 || issues.length > 0) scratch = { dropped: [], issues: [] }; // most frames leave both empty
+  if (!ok) return { problem: issues.slice(0, 3).join('; ') };
+  if (dropped.length > 0) Object.defineProperty(frame, DROPPED, { value: dropped, enumerable: false });
   return { event: frame as ServerEvent };
 }
+/** Notes of the frame being decoded (decoding is synchronous): replaced only when a frame used them. */
+let scratch: Notes = { dropped: [], issues: [] };
 
 export function isServerEventType(type: string): type is ServerEvent['type'] {
-  return Object.hasOwn(SHAPES, type);
+  return SHAPES.has(type);
 }
