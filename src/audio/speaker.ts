@@ -6,6 +6,12 @@
  * mirror what was sent, to know what was really played (acks), when the queue runs dry, and to tap the
  * played audio for recording. The queue is capped (MAX_QUEUE_MS, ./byte-queue.ts): audio beyond it is
  * dropped with one warning per episode — a server sending faster than real time cannot grow memory.
+ *
+ * Acks arrive up to one mic period after the audio was handed to PortAudio: the host sends each one
+ * with its next mic chunk (./host/outbox.ts). Nothing here depends on when an ack arrives, only on
+ * the time it carries (onPlayed's `at`: the echo canceller's reference, the wire→speaker figure); what
+ * arrival moves is bookkeeping: playedMs(), idle() and onIdle listeners lag by ≤ one period, and the
+ * watchdog (WATCHDOG_MS) is far longer than that.
  */
 import { HydraError } from '../errors.js';
 import { ByteQueue, MAX_QUEUE_MS, PlaybackCap } from './byte-queue.js';
