@@ -4,14 +4,18 @@
  * the microphone delivers paced 16 kHz frames, everything runs in one audio host process whose banners
  * never reach the terminal, and a dying sound server is reported, not hung on.
  */
+import { createHook } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_QUEUE_MS } from '../src/audio/byte-queue.js';
 import { listDevices, resolveDevice, type DeviceList } from '../src/audio/devices.js';
+import { acquireHost } from '../src/audio/host/client.js';
+import { Kind, RecordReader } from '../src/audio/host/wire.js';
 import { openMicrophone } from '../src/audio/microphone.js';
 import { openSpeaker } from '../src/audio/speaker.js';
 import type { AudioFrame, FlushReport } from '../src/audio/types.js';
@@ -131,6 +135,36 @@ describe('speaker', () => {
   });
 });
 
+describe('speaker: no timer while idle', () => {
+  it('runs its watchdog only while audio waits: an open, idle speaker keeps no timer', async () => {
+    // Every Timeout created from here on, and whether it is still pending.
+    const pending = new Set<number>();
+    const hook = createHook({
+      init: (id, type) => void (type === 'Timeout' && pending.add(id)),
+      destroy: (id) => void pending.delete(id),
+    }).enable();
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
+      await turn(); // destroy hooks run after the tick that clears a timer
+      expect(pending.size).toBe(0); // open and idle: nothing ticking
+      const idle = new Promise<void>((resolve) => speaker.onIdle(resolve));
+      speaker.write(tone(300));
+      expect(pending.size).toBe(1); // the watchdog, while audio waits for acks
+      await idle;
+      await turn();
+      expect(pending.size).toBe(0); // played out: the watchdog is gone, not left ticking
+      speaker.write(tone(100));
+      speaker.flush();
+      await turn();
+      expect(pending.size).toBe(0); // a flush leaves nothing waiting either
+      await speaker.close();
+    } finally {
+      hook.disable();
+    }
+  });
+});
+
 describe('speaker: barge-in report and queue cap', () => {
   it('reports after a flush when the last reply sample entered PortAudio, and the output latency', async () => {
     const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
@@ -195,6 +229,41 @@ describe('one audio host', () => {
     const loud = frames.filter((frame) => new Int16Array(frame.pcm.buffer, frame.pcm.byteOffset, 320).some((v) => Math.abs(v) > 1000));
     expect(loud.length * 20).toBeGreaterThan(1000);
     await Promise.all([mic.close(), speaker.close()]);
+  });
+
+  it('sends each playback ack with the next mic chunk (one wake-up of this process per period), ack first', async () => {
+    const mic = await openMicrophone(resolveDevice(devices, undefined, 'in'), { frameMs: 20 });
+    const speaker = await openSpeaker(resolveDevice(devices, undefined, 'out'), 48000);
+    const host = acquireHost(); // the one both streams run in
+    // What reaches this process, chunk by chunk: the record kinds of each read of the audio pipe.
+    const reads: number[][] = [];
+    const pipe = (host as unknown as { audio: Socket }).audio;
+    const onData = (chunk: Buffer) => {
+      const kinds: number[] = [];
+      new RecordReader((record) => kinds.push(record.kind)).push(chunk);
+      reads.push(kinds);
+    };
+    pipe.on('data', onData);
+    const played: number[] = [];
+    speaker.onPlayed = (_pcm, at) => played.push(at);
+    await mic.start(() => undefined, () => undefined);
+    const idle = new Promise<void>((resolve) => speaker.onIdle(resolve));
+    speaker.write(tone(1000));
+    await idle;
+    pipe.off('data', onData);
+    host.release();
+    await Promise.all([mic.close(), speaker.close()]);
+    // Acks before the mic's first chunk go alone (nothing to ride with); from then on, each arrived in
+    // the same read as a mic chunk, right before it (a late mic chunk may let one go alone).
+    const first = reads.findIndex((kinds) => kinds.includes(Kind.data));
+    const acks = reads.slice(first).flatMap((kinds) => kinds.flatMap((kind, i) => (kind === Kind.ack ? [kinds[i + 1] === Kind.data] : [])));
+    expect(acks.length).toBeGreaterThanOrEqual(40); // one per 20 ms period of the 1 s tone
+    expect(acks.filter(Boolean).length).toBeGreaterThanOrEqual(acks.length - 2);
+    // The acks still say when each period was handed to PortAudio: 20 ms apart once the stream's own
+    // buffer is full (the first few periods go in at once), not when the acks arrived.
+    const steady = played.slice(5);
+    const gaps = steady.slice(1).map((at, i) => at - steady[i]!);
+    expect(gaps.filter((gap) => Math.abs(gap - 20) > 5).length).toBeLessThanOrEqual(3);
   });
 
   it('keeps naudiodon banners and alsa-lib noise off the terminal, and never keeps the process alive', async () => {

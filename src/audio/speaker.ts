@@ -6,6 +6,12 @@
  * mirror what was sent, to know what was really played (acks), when the queue runs dry, and to tap the
  * played audio for recording. The queue is capped (MAX_QUEUE_MS, ./byte-queue.ts): audio beyond it is
  * dropped with one warning per episode — a server sending faster than real time cannot grow memory.
+ *
+ * Acks arrive up to one mic period after the audio was handed to PortAudio: the host sends each one
+ * with its next mic chunk (./host/outbox.ts). Nothing here depends on when an ack arrives, only on
+ * the time it carries (onPlayed's `at`: the echo canceller's reference, the wire→speaker figure); what
+ * arrival moves is bookkeeping: playedMs(), idle() and onIdle listeners lag by ≤ one period, and the
+ * watchdog (WATCHDOG_MS) is far longer than that.
  */
 import { HydraError } from '../errors.js';
 import { ByteQueue, MAX_QUEUE_MS, PlaybackCap } from './byte-queue.js';
@@ -89,7 +95,8 @@ class SpeakerImpl implements Speaker {
   private lastAck = performance.now();
   private closed = false;
   private readonly idleListeners = new Set<() => void>();
-  private readonly watchdog: NodeJS.Timeout;
+  /** Armed only while audio waits for acks: an idle speaker runs no timer. */
+  private watchdog: NodeJS.Timeout | null = null;
 
   constructor(stream: HostStream, device: DeviceInfo, sampleRate: number, deviceRate: number, resampler: Resampler, options: SpeakerOptions) {
     this.stream = stream;
@@ -99,23 +106,20 @@ class SpeakerImpl implements Speaker {
     this.resampler = resampler;
     this.outputLatencyMs = options.outputLatencyMs ?? OUTPUT_LATENCY_ESTIMATE_MS;
     this.cap = new PlaybackCap(options.maxQueueMs ?? MAX_QUEUE_MS, (deviceRate * 2) / 1000);
-    this.watchdog = setInterval(() => {
-      if (this.mirror.length > 0 && performance.now() - this.lastAck > WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
-    }, 100);
-    this.watchdog.unref();
   }
 
   write(pcm: Buffer): void {
     if (this.closed || pcm.length === 0) return;
     const out = this.cap.fit(this.mirror.length, this.resampler.process(pcm), this.onWarning);
     if (out.length === 0) return;
-    if (this.mirror.length === 0) this.lastAck = performance.now(); // the watchdog runs while audio waits
+    if (this.mirror.length === 0) this.watch();
     this.mirror.push(out);
     this.stream.host.sendAudio(encodeRecord(Kind.write, this.stream.id, this.epoch, 0, 0, out));
   }
 
   flush(): number {
     const dropped = this.mirror.clear();
+    this.unwatch();
     this.epoch += 1;
     this.residue = 0;
     this.report = undefined;
@@ -165,16 +169,44 @@ class SpeakerImpl implements Speaker {
     this.played += chunk.length;
     this.onPlayed?.(chunk, clockToPerf(record.time), this.deviceRate);
     if (this.mirror.length === 0) {
+      this.unwatch();
       this.cap.reset();
       for (const listener of [...this.idleListeners]) listener();
     }
+  }
+
+  /**
+   * Audio starts waiting for acks: check for progress WATCHDOG_MS from now. The check re-arms itself
+   * for whatever is left of WATCHDOG_MS after the last ack, so acks cost no timer work (a timer
+   * refreshed per ack would wake this process once per WATCHDOG_MS anyway).
+   */
+  private watch(): void {
+    this.lastAck = performance.now();
+    this.watchdog ??= this.arm(WATCHDOG_MS);
+  }
+
+  private arm(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.watchdog = null;
+      if (this.closed || this.mirror.length === 0) return;
+      const quiet = performance.now() - this.lastAck;
+      if (quiet >= WATCHDOG_MS) this.lost(`no progress for ${WATCHDOG_MS} ms`);
+      else this.watchdog = this.arm(WATCHDOG_MS - quiet);
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  private unwatch(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
   }
 
   /** The device is gone: stop, let the host go (killed if PortAudio hangs), report once. */
   lost(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.watchdog);
+    this.unwatch();
     void this.stream.close();
     this.onError?.(
       new HydraError('audio-device', `the speaker stopped: ${why}`, { hint: 'check the output device (hydra-chat devices); --output <wav> works without one' }),
@@ -184,7 +216,7 @@ class SpeakerImpl implements Speaker {
   /** Resolves once the stream is gone (also after lost(): the host may still be shutting down). */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.watchdog);
+    this.unwatch();
     this.mirror.clear();
     await this.stream.close();
   }

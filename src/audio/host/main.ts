@@ -5,13 +5,15 @@
  * in a child, its output is captured by the parent and a hang is ended with SIGKILL.
  *
  * Control (open/close/devices/errors) arrives on the IPC channel; audio travels as binary records on
- * fd 3 (./wire.ts). Kept lean on purpose: no imports beyond Node and these few small modules.
+ * fd 3 (./wire.ts), batched by ./outbox.ts (a playback ack rides with the next mic chunk). Kept lean on
+ * purpose: no imports beyond Node and these few small modules.
  */
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
+import { Outbox } from './outbox.js';
 import { OutputStream, type NativeStream } from './output.js';
 import type { DeviceInfo, DeviceList, FromHost, StreamSpec, ToHost } from './protocol.js';
-import { clockMs, encodeRecord, Kind, RecordReader } from './wire.js';
+import { clockMs, Kind, RecordReader } from './wire.js';
 
 type Addon = {
   getDevices(): DeviceInfo[];
@@ -31,7 +33,8 @@ process.on('disconnect', die);
 const audio = new Socket({ fd: 3, readable: true, writable: true });
 audio.on('error', die);
 audio.on('end', die);
-const emit = (record: Buffer): void => void audio.write(record);
+// Playback acks ride with the next mic chunk: one write, one wake-up of the parent per period.
+const outbox = new Outbox((bytes) => void audio.write(bytes));
 
 let addon: Addon;
 try {
@@ -85,8 +88,10 @@ function open(id: number, spec: StreamSpec): void {
     const native = addon.create({ inOptions: { ...options, highwaterMark: bytes, maxQueue: 16 } });
     native.start();
     let running = true;
+    outbox.inputOpened();
     streams.set(id, {
       close: async () => {
+        if (running) outbox.inputClosed();
         running = false;
         await native.quit('WAIT');
       },
@@ -95,15 +100,19 @@ function open(id: number, spec: StreamSpec): void {
       while (running) {
         const result = await native.read(bytes);
         if (!running) break;
-        if (result.err) return fail(`microphone: ${String(result.err)}`);
+        if (result.err) {
+          running = false;
+          outbox.inputClosed();
+          return fail(`microphone: ${String(result.err)}`);
+        }
         if (result.finished || !result.buf) break;
-        emit(encodeRecord(Kind.data, id, 0, 0, clockMs(), result.buf));
+        outbox.input(id, clockMs(), result.buf);
       }
     })();
   } else {
     const native = addon.create({ outOptions: { ...options, maxQueue: 1 } });
     native.start();
-    const output = new OutputStream(native, id, spec.sampleRate, spec.chunkFrames, emit, fail);
+    const output = new OutputStream(native, id, spec.sampleRate, spec.chunkFrames, outbox, fail);
     streams.set(id, output);
     outputs.set(id, output);
   }

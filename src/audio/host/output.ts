@@ -12,8 +12,11 @@
  *   just in time does not make the device underrun (and restart) between its deltas.
  * A write that waits for the callback resolves when the callback takes the chunk before it: that
  * tells when the last reply sample entered PortAudio after a flush.
+ * Acks (one per period) and flushed records go through the host's outbox (./outbox.ts), which lets an
+ * ack ride with the next mic chunk; each write's completion lets it send acks the mic left waiting.
  */
 import { ByteQueue } from '../byte-queue.js';
+import type { Outbox } from './outbox.js';
 import { clockMs, encodeRecord, Kind } from './wire.js';
 
 export type NativeStream = {
@@ -32,7 +35,7 @@ type Held = { epoch: number; audioBytes: number; offset: number; issuedAt: numbe
 export class OutputStream {
   private readonly native: NativeStream;
   private readonly id: number;
-  private readonly send: (record: Buffer) => void;
+  private readonly outbox: Pick<Outbox, 'ack' | 'send' | 'tick'>;
   private readonly onError: (message: string) => void;
   private readonly periodBytes: number;
   private readonly firstHalf: number;
@@ -56,10 +59,17 @@ export class OutputStream {
   private unacked: { epoch: number; bytes: number; at: number } | null = null;
   private running = true;
 
-  constructor(native: NativeStream, id: number, sampleRate: number, periodFrames: number, send: (record: Buffer) => void, onError: (message: string) => void) {
+  constructor(
+    native: NativeStream,
+    id: number,
+    sampleRate: number,
+    periodFrames: number,
+    outbox: Pick<Outbox, 'ack' | 'send' | 'tick'>,
+    onError: (message: string) => void,
+  ) {
     this.native = native;
     this.id = id;
-    this.send = send;
+    this.outbox = outbox;
     this.onError = onError;
     this.periodBytes = periodFrames * 2;
     this.firstHalf = Math.floor(periodFrames / 2) * 2;
@@ -79,7 +89,7 @@ export class OutputStream {
     this.queue.clear();
     const old = this.held.filter((h) => h.audioBytes > 0);
     const residue = old.reduce((sum, h) => sum + h.audioBytes, 0);
-    if (old.length === 0) this.send(encodeRecord(Kind.flushed, this.id, epoch, 0, 0));
+    if (old.length === 0) this.outbox.send(encodeRecord(Kind.flushed, this.id, epoch, 0, 0));
     else this.pendingFlush = { epoch, residue, last: old.at(-1)! };
   }
 
@@ -148,6 +158,7 @@ export class OutputStream {
       for (const taken of this.held.splice(0, secondHalf ? index + 1 : index)) this.taken(taken, now);
     }
     this.queueHeld = !secondHalf;
+    this.outbox.tick();
     this.ack(item, secondHalf);
     this.pump();
   }
@@ -156,7 +167,7 @@ export class OutputStream {
   private ack(item: Held, periodDone: boolean): void {
     const pending = this.unacked;
     if (pending && pending.epoch !== item.epoch) {
-      this.send(encodeRecord(Kind.ack, this.id, pending.epoch, pending.bytes, pending.at));
+      this.outbox.ack(encodeRecord(Kind.ack, this.id, pending.epoch, pending.bytes, pending.at));
       this.unacked = null;
     }
     if (item.audioBytes > 0) {
@@ -164,7 +175,7 @@ export class OutputStream {
       else this.unacked = { epoch: item.epoch, bytes: item.audioBytes, at: item.issuedAt };
     }
     if (periodDone && this.unacked) {
-      this.send(encodeRecord(Kind.ack, this.id, this.unacked.epoch, this.unacked.bytes, this.unacked.at));
+      this.outbox.ack(encodeRecord(Kind.ack, this.id, this.unacked.epoch, this.unacked.bytes, this.unacked.at));
       this.unacked = null;
     }
   }
@@ -175,7 +186,7 @@ export class OutputStream {
     if (flush && item === flush.last) {
       this.pendingFlush = null;
       const silentAt = at + (item.offset + item.audioBytes) / this.bytesPerMs;
-      this.send(encodeRecord(Kind.flushed, this.id, flush.epoch, flush.residue, silentAt));
+      this.outbox.send(encodeRecord(Kind.flushed, this.id, flush.epoch, flush.residue, silentAt));
     }
   }
 }

@@ -26,17 +26,23 @@ export type Record = { kind: number; stream: number; a: number; b: number; time:
 export const HEADER_BYTES = 24;
 
 export function encodeRecord(kind: number, stream: number, a: number, b: number, time: number, payload?: Buffer): Buffer {
-  const length = payload?.length ?? 0;
-  const out = Buffer.allocUnsafe(HEADER_BYTES + length);
-  out.writeUInt32LE(length, 0);
-  out.writeUInt8(kind, 4);
-  out.writeUInt8(stream, 5);
-  out.writeUInt16LE(0, 6);
-  out.writeUInt32LE(a >>> 0, 8);
-  out.writeUInt32LE(b >>> 0, 12);
-  out.writeDoubleLE(time, 16);
-  payload?.copy(out, HEADER_BYTES);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + (payload?.length ?? 0));
+  encodeInto(out, 0, kind, stream, a, b, time, payload);
   return out;
+}
+
+/** Encodes one record into `out` at `offset` (room for it is the caller's); returns its length. */
+export function encodeInto(out: Buffer, offset: number, kind: number, stream: number, a: number, b: number, time: number, payload?: Buffer): number {
+  const length = payload?.length ?? 0;
+  out.writeUInt32LE(length, offset);
+  out.writeUInt8(kind, offset + 4);
+  out.writeUInt8(stream, offset + 5);
+  out.writeUInt16LE(0, offset + 6);
+  out.writeUInt32LE(a >>> 0, offset + 8);
+  out.writeUInt32LE(b >>> 0, offset + 12);
+  out.writeDoubleLE(time, offset + 16);
+  payload?.copy(out, offset + HEADER_BYTES);
+  return HEADER_BYTES + length;
 }
 
 /** Cuts a byte stream back into records, whatever the chunking of the pipe. */
