@@ -17,7 +17,7 @@ export const DEFAULT_OUTPUT_RATE = 48000;
 /** Keys the decoder does not know are kept, as sent (forward compatible). */
 type Loose = { [key: string]: unknown };
 
-export type ContentPart = Loose & { type?: 'input_audio' | 'input_text' | 'output_audio' | 'output_text'; text?: string };
+type ContentPart = Loose & { type?: 'input_audio' | 'input_text' | 'output_audio' | 'output_text'; text?: string };
 
 /** The flat conversation item of §2.7 as the server sends it: every field optional. */
 export type ConversationItem = Loose & {
@@ -35,7 +35,7 @@ export type ConversationItem = Loose & {
 type Event<T extends string, F> = Loose & { type: T; event_id?: string } & F;
 type AudioPart = { response_id: string; item_id?: string; output_index?: number; content_index?: number };
 type ItemEvent = { previous_item_id?: string; item: ConversationItem };
-export type ResponseStatus = 'completed' | 'cancelled' | 'incomplete' | 'failed';
+type ResponseStatus = 'completed' | 'cancelled' | 'incomplete' | 'failed';
 type Usage = Loose & { input_tokens?: number; output_tokens?: number; total_tokens?: number };
 
 export type ServerEvent =

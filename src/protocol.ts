@@ -26,7 +26,7 @@ export type Tool = { type: 'function'; name: string; description?: string; param
 export type SessionConfig = { instructions?: string; voice?: string; tools?: Tool[]; generate_initial_response?: boolean };
 
 /** Client-side item for conversation.item.create. */
-export type ClientItem = {
+type ClientItem = {
   id?: string;
   type: 'message' | 'function_call' | 'function_call_output';
   role?: 'user' | 'assistant' | 'system';
