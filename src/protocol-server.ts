@@ -306,21 +306,14 @@ export function droppedFieldsOf(event: object): readonly string[] {
 }
 
 /**
- * Decodes a parsed frame whose `type` is one of SERVER_EVENT_TYPES, in place (the object becomes the
- * event: pass a fresh one). Returns the event, or why it is invalid (up to three problems).
+ * Decodes a parsed frame in place (the object becomes the event: pass a fresh one). Returns the event,
+ * why it is invalid (up to three problems), or null when its `type` is not a server event type.
  */
-export function decodeServerEvent(frame: Loose & { type: ServerEvent['type'] }): { event: ServerEvent } | { problem: string } {
-  const notes = scratch;
-  const ok = readShape(frame, SHAPES.get(frame.type)!, notes, '');
-  const { dropped, issues } = notes;
-  if (dropped.length > 0 || issues.length > 0) scratch = { dropped: [], issues: [] }; // most frames leave both empty
-  if (!ok) return { problem: issues.slice(0, 3).join('; ') };
-  if (dropped.length > 0) Object.defineProperty(frame, DROPPED, { value: dropped, enumerable: false });
+export function decodeServerEvent(frame: Loose & { type: string }): { event: ServerEvent } | { problem: string } | null {
+  const shape = SHAPES.get(frame.type);
+  if (shape === undefined) return null;
+  const notes: Notes = { dropped: [], issues: [] };
+  if (!readShape(frame, shape, notes, '')) return { problem: notes.issues.slice(0, 3).join('; ') };
+  if (notes.dropped.length > 0) Object.defineProperty(frame, DROPPED, { value: notes.dropped, enumerable: false });
   return { event: frame as ServerEvent };
-}
-/** Notes of the frame being decoded (decoding is synchronous): replaced only when a frame used them. */
-let scratch: Notes = { dropped: [], issues: [] };
-
-export function isServerEventType(type: string): type is ServerEvent['type'] {
-  return SHAPES.has(type);
 }

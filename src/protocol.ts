@@ -5,7 +5,7 @@
  * protocol-client.ts, which the types below must match (checked at compile time there). Nothing here
  * loads zod: a client session never does. Pure: no I/O.
  */
-import { decodeServerEvent, isServerEventType, type ServerEvent } from './protocol-server.js';
+import { decodeServerEvent, type ServerEvent } from './protocol-server.js';
 
 export {
   DEFAULT_OUTPUT_RATE,
@@ -74,8 +74,8 @@ export function decodeServerFrame(text: string): Decoded<ServerEvent> {
   const parsed = parseFrame(text);
   if ('problem' in parsed) return { kind: 'invalid', problem: parsed.problem };
   const { frame, type } = parsed;
-  if (!isServerEventType(type)) return { kind: 'unknown', type, raw: frame };
-  const decoded = decodeServerEvent(frame as Record<string, unknown> & { type: typeof type });
+  const decoded = decodeServerEvent(frame as Record<string, unknown> & { type: string });
+  if (decoded === null) return { kind: 'unknown', type, raw: frame };
   return 'problem' in decoded ? { kind: 'invalid', problem: decoded.problem, type } : { kind: 'event', event: decoded.event };
 }
 
