@@ -40,6 +40,27 @@ describe('paced clocks', () => {
     expect(timers.armed()).toBeLessThanOrEqual(Math.ceil(frames * 1.3) + 2); // was ~1.8 per frame
   });
 
+  it('the frame clock makes one Timeout per distinct delay, not one per re-arm', async () => {
+    const created = vi.spyOn(globalThis, 'setTimeout');
+    let frames = 0;
+    await new Promise<void>((resolve) => {
+      // 5 ms frames: every delay it can ask for is a whole number of ms from 1 to 6.
+      const stop = startFrameClock(
+        20,
+        () => {
+          frames += 1;
+          if (frames === 120) {
+            stop();
+            resolve();
+          }
+        },
+        4,
+      );
+    });
+    // Was a new Timeout for ~40 % of the frames (each time the delay changed): ~48 here.
+    expect(created.mock.calls.length).toBeLessThanOrEqual(6);
+  });
+
   it('the clock sink arms one timer per 20 ms chunk it plays', async () => {
     const sink = createClockSink(16000);
     let chunks = 0;

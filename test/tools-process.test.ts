@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
 import type { ToolDefinition } from '../src/tools/define.js';
 import { createToolRunner, validateAgentConfig } from '../src/tools/index.js';
+import { killPipeHolders, pipesOf, spawnGroup } from '../src/tools/process-group.js';
 import { silence, tone, writeWav16k } from './fixtures/faults/harness.js';
 import { startCli } from './support/cli-process.js';
 
@@ -113,6 +114,29 @@ describe('command tools run in their own process group', () => {
     const timedOut = await runnerFor([{ name: 'slow', timeoutMs: 1500, command: slow }]).run('slow', '{}', { signal: new AbortController().signal, callId: 'c2' });
     expect(timedOut.error).toBe('tool timed out after 1500 ms');
     expect(await gone(await pidFrom(waitPid))).toBe(true);
+  });
+
+  it('an escapee of a tool that exited before its pipes could be read is found by the run token', async () => {
+    // The race behind a rare failure of the test above: the tool's fds are read just after spawn, and a
+    // tool that has already exited has none. Here the read always comes too late.
+    const escaped = join(dir, 'late.pid');
+    const daemon = join(dir, 'late-daemon.pid');
+    const script = [
+      `setsid sleep 100 & echo $! > ${escaped}`, // holds the tool's stdout: an escapee
+      `setsid sleep 100 >/dev/null 2>&1 & echo $! > ${daemon}`, // closed them: a daemon, left alone
+    ].join('; ');
+    const child = spawnGroup('sh', ['-c', script], { cwd: dir });
+    child.stdin.end();
+    await new Promise((resolve) => child.once('exit', resolve));
+    const late = pipesOf(child);
+    expect(late.pipes.size).toBe(0);
+    const [escapee, detached] = [await pidFrom(escaped), await pidFrom(daemon)];
+    expect(alive(escapee) && alive(detached)).toBe(true);
+    killPipeHolders(late);
+    expect(await gone(escapee)).toBe(true);
+    expect(alive(detached)).toBe(true);
+    child.stdout.destroy();
+    child.stderr.destroy();
   });
 
   it('Ctrl-C of `hydra-chat tools call` stops the tool and its sleep', async () => {

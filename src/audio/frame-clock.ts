@@ -3,8 +3,9 @@
  * `speed`), catching up with every frame that is due when a timer fires late, so timer lateness never
  * slows the stream down. Returns a stop function.
  *
- * Per frame it costs one timer: whole-ms delays (Node's timers keep a list per distinct delay; a
- * fractional one made a new list every frame), and the same Timeout re-armed when the delay repeats.
+ * Per frame it costs one timer re-arm, never a new one: whole-ms delays (Node's timers keep a list per
+ * distinct delay; a fractional one made a new list every frame), and one Timeout per delay, refreshed
+ * when that delay comes round again (the delay wanders between two or three values around a period).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -12,8 +13,8 @@ export function startFrameClock(frameMs: number, emit: (now: number) => void, sp
   const startedAt = performance.now();
   let sent = 0;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let armedMs = -1;
+  // At most one is armed at a time: the next one is armed from inside the tick that just fired.
+  const timers = new Map<number, NodeJS.Timeout>();
   const early = Math.min(1, frameMs / speed / 4);
   const tick = (): void => {
     if (stopped) return;
@@ -28,15 +29,13 @@ export function startFrameClock(frameMs: number, emit: (now: number) => void, sp
     if (stopped) return;
     // Rounded up: a timer never fires before the frame is due (Node's timers count whole ms anyway).
     const delay = Math.max(1, Math.ceil(startedAt + (sent * frameMs) / speed - performance.now()));
-    if (timer !== null && delay === armedMs) timer.refresh();
-    else {
-      armedMs = delay;
-      timer = setTimeout(tick, delay);
-    }
+    const timer = timers.get(delay);
+    if (timer) timer.refresh();
+    else timers.set(delay, setTimeout(tick, delay));
   };
   tick();
   return () => {
     stopped = true;
-    if (timer) clearTimeout(timer);
+    for (const timer of timers.values()) clearTimeout(timer);
   };
 }
