@@ -8,7 +8,7 @@ import type { AudioSink, AudioSource } from './audio/types.js';
 import { LiveAudio } from './audio/live.js';
 import { DEFAULTS } from './defaults.js';
 import { levelDbfs } from './audio/pcm.js';
-import { checkDistinctPaths } from './audio/output-file.js';
+import { checkDistinctPaths, checkOutputFile } from './audio/output-file.js';
 import { sendSummary } from './audio/pipeline/send-summary.js';
 import { echoMode, echoStage } from './audio/pipeline/echo-mode.js';
 import { fanOut } from './audio/pipeline/stage.js';
@@ -84,6 +84,8 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const parsedUrl = parseServerUrl(options.url ?? DEFAULT_URL);
   echoMode(options);
   checkDistinctPaths({ input: options.input, output: options.output, record: options.record });
+  if (options.output !== undefined) checkOutputFile(options.output, { overwrite: options.force === true, flag: '--output' });
+  if (options.record !== undefined) checkOutputFile(options.record, { overwrite: options.force === true, flag: '--record' });
   const agentFile = options.tools ?? findDefaultToolsFile(process.cwd(), (line) => out.warn(line)) ?? undefined;
   // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');

@@ -151,15 +151,18 @@ describe('--output and --record on a full disk', () => {
 });
 
 describe('overwrites and shared files', () => {
-  it('an existing --output or --record file is not overwritten without --force (exit 15, file untouched)', async () => {
+  it('an existing --output or --record file is not overwritten without --force (exit 15, file untouched, nothing else said)', async () => {
     for (const flag of ['--output', '--record']) {
       const path = join(dir, `existing${flag}.wav`);
       writeFileSync(path, 'precious');
-      const run = await cli(['--url', 'ws://127.0.0.1:9/', '--input', HELLO, flag, path], { SMALLEST_API_KEY: 'test-key' });
-      expect(run.code).toBe(15);
-      expect(run.stderr).toContain(`${path} already exists; not overwriting it`);
-      expect(run.stderr).toContain('--force');
-      expect(readFileSync(path, 'utf8')).toBe('precious');
+      // With --mock too: the refusal comes before a simulator is started or a header printed.
+      for (const server of [['--url', 'ws://127.0.0.1:9/'], ['--mock']]) {
+        const run = await cli([...server, '--input', HELLO, flag, path], { SMALLEST_API_KEY: 'test-key' });
+        expect(run.code).toBe(15);
+        expect(run.stdout).toBe('');
+        expect(run.stderr).toBe(`error: ${path} already exists; not overwriting it\npass --force to replace it, or choose another ${flag} file\n`);
+        expect(readFileSync(path, 'utf8')).toBe('precious');
+      }
     }
   });
 
@@ -173,9 +176,10 @@ describe('overwrites and shared files', () => {
 
   it('an unwritable --output fails before connecting (exit 15, not 9)', async () => {
     for (const path of [join(dir, 'no-such-folder', 'out.wav'), dir]) {
-      const run = await cli(['--url', 'ws://127.0.0.1:9/', '--input', HELLO, '--output', path], { SMALLEST_API_KEY: 'test-key' });
+      const run = await cli(['--mock', '--input', HELLO, '--output', path], {});
       expect(run.code).toBe(15);
-      expect(run.stderr).toMatch(/cannot write .*: (no such folder|is a directory)/);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^error: cannot write .*: (no such folder|is a directory)\n$/);
     }
   });
 

@@ -13,20 +13,31 @@ import { HydraError } from '../errors.js';
 
 export type OutputOptions = { overwrite?: boolean; flag?: string };
 
-/** Opens `path` for writing a WAV under the overwrite policy above; returns the fd. */
-export function openOutputFile(path: string, options: OutputOptions = {}): number {
+/**
+ * The policy above, checked without touching anything: the CLI calls it before it starts a simulator or
+ * prints a header, so a refused file is the first and only thing the user sees (openOutputFile checks
+ * again, race-free, when it creates the file). Returns whether `path` is a device (written in place).
+ */
+export function checkOutputFile(path: string, options: OutputOptions = {}): boolean {
   const flag = options.flag ?? '--output';
   const existing = statOrNull(path);
   if (existing?.isDirectory()) throw outputError(path, 'is a directory');
   if (existing && (existing.isFIFO() || existing.isSocket())) {
     throw outputError(path, 'is a pipe or socket; a WAV needs a regular file (its header is rewritten as it grows)');
   }
-  if (existing && (existing.isCharacterDevice() || existing.isBlockDevice())) return openOrThrow(path, constants.O_WRONLY);
-  const link = lstatOrNull(path);
-  if (link && !options.overwrite) {
+  if (existing && (existing.isCharacterDevice() || existing.isBlockDevice())) return true;
+  if (lstatOrNull(path) && !options.overwrite) {
     throw new HydraError('output-file', `${path} already exists; not overwriting it`, { hint: `pass --force to replace it, or choose another ${flag} file` });
   }
-  if (link) {
+  const folder = statOrNull(dirname(resolve(path)));
+  if (folder === null || !folder.isDirectory()) throw outputError(path, 'no such folder');
+  return false;
+}
+
+/** Opens `path` for writing a WAV under the overwrite policy above; returns the fd. */
+export function openOutputFile(path: string, options: OutputOptions = {}): number {
+  if (checkOutputFile(path, options)) return openOrThrow(path, constants.O_WRONLY);
+  if (lstatOrNull(path)) {
     try {
       unlinkSync(path);
     } catch (error) {
