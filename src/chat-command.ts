@@ -2,7 +2,6 @@
  * The default command: turn CLI options into a running chat — pick the audio source and sink,
  * start the in-process simulator for --mock, print events, and map the ending to an exit code.
  */
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { AudioSink, AudioSource } from './audio/types.js';
 import { LiveAudio } from './audio/live.js';
@@ -33,6 +32,7 @@ import type { AgentToolRunner } from './tools/index.js';
 import { mockSimulatorOptions, type MockFlags } from './mock/chat-options.js';
 
 import { DEFAULT_URL } from './models.js';
+import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from './text-file.js';
 
 export { DEFAULT_URL };
 
@@ -100,7 +100,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     ...(options.prompt === undefined && options.promptFile === undefined && agent?.instructions !== undefined ? { prompt: agent.instructions } : {}),
   }, context.defaults);
   const model = pickModel(effective.voice, effective.model);
-  const session = await sessionConfig(effective, model, out);
+  const session = await sessionConfig(effective, model, out, signal);
   const tools = agent && toolsModule ? toolsModule.createToolRunner(agent) : null;
   if (options.replyTimeoutS !== undefined && options.replyTimeoutS < 1) throw new HydraError('usage', `--reply-timeout must be at least 1 s (got ${options.replyTimeoutS})`);
   const frameMs = options.frameMs ?? DEFAULTS.frameMs;
@@ -299,7 +299,7 @@ function watchTools(
   });
 }
 
-async function sessionConfig(options: ChatCommandOptions, model: string, out: Output): Promise<SessionConfig> {
+async function sessionConfig(options: ChatCommandOptions, model: string, out: Output, signal: AbortSignal): Promise<SessionConfig> {
   const info = modelInfo(model);
   if (!info) out.warn(`unknown model "${model}"; known: ${knownModels()} (sent anyway)`);
   // Without --voice no voice is sent: the server picks its default for the model (issue 16).
@@ -309,11 +309,14 @@ async function sessionConfig(options: ChatCommandOptions, model: string, out: Ou
   }
   let instructions = options.prompt;
   if (options.promptFile !== undefined) {
-    try {
-      instructions = (await readFile(options.promptFile, 'utf8')).trim();
-    } catch (error) {
-      throw new HydraError('usage', `cannot read --prompt-file ${options.promptFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
+    // Bounded (/dev/zero): a prompt past the configure frame's limit is refused with the sizes, below.
+    instructions = (
+      await readTextFile(options.promptFile, { maxBytes: CONFIG_FILE_MAX_BYTES, signal }).catch((error: unknown) => {
+        if (!(error instanceof TextFileError)) throw error;
+        if (error.code === 'ABORT_ERR') throw new HydraError('interrupted', `stopped while waiting for --prompt-file ${options.promptFile}`);
+        throw new HydraError('usage', `cannot read --prompt-file ${options.promptFile}: ${error.why}`);
+      })
+    ).trim();
   }
   return {
     ...(instructions === undefined ? {} : { instructions }),

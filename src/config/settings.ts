@@ -3,10 +3,10 @@
  * Precedence, highest first: command-line flags > the project file (the agent config, hydra.tools.* or
  * --tools, for the fields it has: voice, model, greet) > this user file > built-in defaults.
  */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { HydraError } from '../errors.js';
+import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from '../text-file.js';
 
 /** The keys a defaults file may set, with their type; named as the long flags, in camelCase. */
 export const SETTING_KEYS = {
@@ -42,11 +42,11 @@ export async function loadUserSettings(env: NodeJS.ProcessEnv): Promise<{ path: 
   const path = userConfigPath(env);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw broken(path, `cannot read it (${code ?? String(error)})`);
+    if (!(error instanceof TextFileError)) throw error;
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
+    throw broken(path, `cannot read it (${error.why})`);
   }
   let data: unknown;
   try {

@@ -44,7 +44,7 @@ export function registerRunCommand(program: Command, ctx: RunCommandContext): vo
       if (flags.apiKey !== undefined) {
         ctx.err('warning: --api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable');
       }
-      const scenario = await loadScenario(file);
+      const scenario = await loadScenario(file, ctx.signal);
       const progress = flags.json ? ctx.err : ctx.out;
       progress(`running ${scenario.name} (${scenario.turns.length} turn${scenario.turns.length === 1 ? '' : 's'}${runs > 1 ? `, ${runs} runs, ${concurrency} at a time` : ''}) ${flags.mock ? 'on the built-in simulator' : `at ${redact(flags.url ?? DEFAULT_URL)}`}`);
       const report = await runScenario(scenario, {

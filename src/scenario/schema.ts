@@ -20,12 +20,12 @@
  *
  * `expect.noErrors`: `true` = no server error frame at all; a list = none of these error codes.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HydraError } from '../errors.js';
 import { compileSchema, isSchema } from './match.js';
+import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from '../text-file.js';
 
 const ToolExpect = z
   .strictObject({
@@ -116,13 +116,14 @@ export type ScenarioFile = z.infer<typeof ScenarioFile>;
 export type Scenario = ScenarioFile & { path: string; dir: string };
 
 /** Parse and validate a scenario file; every problem is a 'config-invalid' naming file and field. */
-export async function loadScenario(path: string): Promise<Scenario> {
+export async function loadScenario(path: string, signal?: AbortSignal): Promise<Scenario> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES, ...(signal ? { signal } : {}) });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new HydraError('config-invalid', `cannot read scenario ${path}: ${code === 'ENOENT' ? 'no such file' : String(code)}`, { cause: error });
+    if (!(error instanceof TextFileError)) throw error;
+    if (error.code === 'ABORT_ERR') throw new HydraError('interrupted', `stopped while waiting for ${path}`);
+    throw new HydraError('config-invalid', `cannot read scenario ${path}: ${error.why}`, { cause: error });
   }
   return parseScenario(text, path);
 }

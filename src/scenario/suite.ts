@@ -34,7 +34,7 @@ export type SuiteOptions = {
 };
 
 export async function runScenarioFile(path: string, options: SuiteOptions = {}): Promise<Report> {
-  return runScenario(await loadScenario(path), options);
+  return runScenario(await loadScenario(path, options.signal), options);
 }
 
 export async function runScenario(scenario: Scenario, options: SuiteOptions = {}): Promise<Report> {

@@ -5,11 +5,11 @@
  * ('config-invalid') naming the file, the tool and the field, so the user can fix it without a trace.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { HydraError } from '../errors.js';
+import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from '../text-file.js';
 export { DEFAULT_TOOLS_FILES, findDefaultToolsFile } from './files.js';
 import type { ToolDefinition } from './define.js';
 import { compileArguments, isZodSchema, toJsonSchema } from './schema.js';
@@ -54,10 +54,11 @@ async function importConfig(file: string, absolute: string, options: LoadOptions
   }
   let text: string;
   try {
-    text = await readFile(absolute, 'utf8');
+    text = await readTextFile(absolute, { maxBytes: CONFIG_FILE_MAX_BYTES, ...(options.signal ? { signal: options.signal } : {}) });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw invalid(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${firstLine(error)})`}`);
+    if (!(error instanceof TextFileError)) throw error;
+    if (error.code === 'ABORT_ERR') throw new HydraError('interrupted', `stopped while waiting for ${file}`);
+    throw invalid(`${file}: ${error.why === 'no such file' ? error.why : `cannot read (${error.why})`}`);
   }
   if (extension === '.json') {
     try {

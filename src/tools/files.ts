@@ -6,8 +6,9 @@
  * `--tools`, and finding one says so. The same holds for a `hydra.tools.json` that declares
  * `command` tools: each names a program (often a script next to the file) that a model's call runs.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CONFIG_FILE_MAX_BYTES, readTextFileSync } from '../text-file.js';
 
 export const DEFAULT_TOOLS_FILES = ['hydra.tools.json'];
 
@@ -43,9 +44,9 @@ export function findDefaultToolsFile(cwd: string, onSkipped?: (line: string) => 
 
 function readOrEmpty(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextFileSync(path, CONFIG_FILE_MAX_BYTES);
   } catch {
-    return '';
+    return ''; // not a readable regular file: the loader says what is wrong with it
   }
 }
 

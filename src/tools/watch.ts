@@ -4,12 +4,12 @@
  * events, skips events that left the content unchanged, and reloads one change at a time so results
  * arrive in order. Each reload re-imports the file afresh (TS/JS configs are not cached).
  */
-import { watch, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { HydraError, toHydraError } from '../errors.js';
 import { loadAgentConfig, type LoadedAgent } from './config.js';
 import { declaresCommands, wasFoundByDefault } from './files.js';
+import { CONFIG_FILE_MAX_BYTES, readTextFile, readTextFileSync } from '../text-file.js';
 
 export type ReloadResult = { ok: true; agent: LoadedAgent } | { ok: false; error: HydraError };
 
@@ -26,7 +26,7 @@ export function watchAgentConfig(path: string, onChange: (result: ReloadResult) 
   const reload = async () => {
     let content: string | null;
     try {
-      content = await readFile(absolute, 'utf8');
+      content = await readTextFile(absolute, { maxBytes: CONFIG_FILE_MAX_BYTES });
     } catch {
       content = null;
     }
@@ -65,7 +65,7 @@ export function watchAgentConfig(path: string, onChange: (result: ReloadResult) 
 
 function readOrNull(path: string): string | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readTextFileSync(path, CONFIG_FILE_MAX_BYTES);
   } catch {
     return null;
   }
