@@ -113,15 +113,20 @@ describe('files the CLI reads', () => {
     expect((configure?.frame as { session?: { instructions?: string } } | undefined)?.session?.instructions).toBe('Answer in one word.');
   });
 
-  it('Ctrl-C while --prompt-file waits for a FIFO writer ends the run at once (exit 130)', async () => {
-    const path = fifo();
-    const chat = startCli(['--json', '--mock', '--input', HELLO, '--output', join(dir, 'waiting.wav'), '--prompt-file', path], {});
-    // A writer that opens the FIFO (which returns once the CLI has its end open) and then says nothing.
-    const writer = spawn('sh', ['-c', `exec 3>${path}; echo opened; sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    await new Promise((resolve) => writer.stdout.once('data', resolve));
-    chat.child.kill('SIGINT');
-    expect(await chat.exited).toBe(130);
-    expect(chat.stderr()).toBe(`error: stopped while waiting for --prompt-file ${path}\n`);
-    writer.kill('SIGKILL');
+  it('Ctrl-C while --prompt-file or a scenario waits for a FIFO writer ends the run at once (exit 130)', async () => {
+    for (const [args, what] of [
+      [['--json', '--mock', '--input', HELLO, '--output', join(dir, 'waiting.wav'), '--prompt-file'], '--prompt-file '],
+      [['run', '--mock'], ''],
+    ] as const) {
+      const path = fifo();
+      const chat = startCli([...args, path], {});
+      // A writer that opens the FIFO (which returns once the CLI has its end open) and then says nothing.
+      const writer = spawn('sh', ['-c', `exec 3>${path}; echo opened; sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      await new Promise((resolve) => writer.stdout.once('data', resolve));
+      chat.child.kill('SIGINT');
+      expect(await chat.exited).toBe(130);
+      expect(chat.stderr()).toBe(`error: stopped while waiting for ${what}${path}\n`);
+      writer.kill('SIGKILL');
+    }
   });
 });
