@@ -179,8 +179,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   program.hook('preAction', (_program, command) => {
     active = command;
   });
-  program.exitOverride();
-  program.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
+  // Every command, not only the root: a subcommand's usage error would otherwise exit(1) from inside
+  // commander, skipping the exit code (2) and the redaction below.
+  const configure = (command: Command): void => {
+    command.exitOverride();
+    command.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
+    command.commands.forEach(configure);
+  };
+  configure(program);
 
   let signals = 0;
   // SIGINT is the user quitting (0, like q); SIGTERM / SIGHUP end the run just as cleanly but say so (128+n).

@@ -2,6 +2,8 @@
 
 const KEY_IN_URL = /([?&](?:api_key|token|access_token)=)[^&#\s"']*/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
+/** The password of `scheme://user:password@host` (a proxy's or a server's basic auth). */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/gi;
 
 const registered = new Set<string>();
 
@@ -14,9 +16,9 @@ export function registerSecret(secret: string | undefined): void {
   if (encoded !== secret) registered.add(encoded);
 }
 
-/** The text with every known secret and every api_key query value replaced by `***`. */
+/** The text with every known secret, every api_key query value and every URL password replaced by `***`. */
 export function redact(text: string): string {
-  let out = text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***');
+  let out = text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***').replace(URL_PASSWORD, '$1***@');
   for (const secret of registered) out = out.split(secret).join('***');
   return out;
 }

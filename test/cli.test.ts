@@ -26,6 +26,25 @@ describe('hydra-chat CLI', () => {
     }
   });
 
+  it('a usage error in a subcommand exits 2 like one in the main command; its --help exits 0', async () => {
+    const runs = await Promise.all([
+      cli(['--no-such-flag']),
+      cli(['config', 'set', 'voice']),
+      cli(['voices', '--model', 'x']),
+      cli(['tools', 'call']),
+      cli(['tools', 'check', '--bogus', 'x.json']),
+      cli(['simulate', '--nope']),
+    ]);
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/^error: /);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    const help = await cli(['tools', 'check', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: hydra-chat tools check');
+  });
+
   it('without a key and without --mock says how to set one or try --mock', async () => {
     const run = await cli(['--input', 'test/fixtures/hello-16k.wav']);
     expect(run.code).toBe(3);

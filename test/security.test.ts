@@ -168,6 +168,20 @@ describe('the API key never shows', () => {
     expectNoKey(crashed);
   });
 
+  it('a password in --url (ws://user:password@host) is never shown: header, --json, errors, --verbose', async () => {
+    const password = 'pw-0f9e8d7c6b5a';
+    const url = `ws://agent:${password}@127.0.0.1:9/waves/v1/s2s`;
+    const runs = await Promise.all([
+      cli(['--url', url, ...speak, '--output', join(dir, 'pw.wav')], ENV),
+      cli(['--json', '--verbose', '--url', url, ...speak, '--output', join(dir, 'pwj.wav')], ENV),
+    ]);
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(9);
+      expect(run.stdout + run.stderr).toContain('ws://agent:***@127.0.0.1:9');
+      expect(run.stdout + run.stderr).not.toContain(password);
+    }
+  });
+
   it('in `tools call`: command tools do not get the key in their environment, and a tool printing it is redacted', async () => {
     const tools = join(dir, 'echo-env.json');
     writeFileSync(
