@@ -115,6 +115,15 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   let url = options.url ?? DEFAULT_URL;
   let stopSimulator: (() => Promise<void>) | null = null;
   const simulatorOptions = await mockSimulatorOptions(options); // validates --mock-… even without --mock
+  if (!options.mock && apiKey === '' && !isLoopbackUrl(url)) {
+    throw new HydraError('no-api-key', 'no API key: set SMALLEST_API_KEY (or pass --api-key)', {
+      hint: 'to try hydra-chat offline, run it with --mock (the built-in simulator)',
+    });
+  }
+  // A file input is opened (its header checked) before a simulator starts or a header is printed, so a
+  // WAV it cannot use is the only thing said. A FIFO waits here for its writer; Ctrl-C ends the wait.
+  const fileInput = options.input === undefined ? null : await openFileInput(options.input, frameMs, signal);
+  if (fileInput === 'aborted') return 0;
   if (options.mock) {
     const { createSimulator } = await import('./mock/server.js');
     const simulator = await createSimulator(simulatorOptions);
@@ -126,10 +135,6 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     // A local simulator (`hydra-chat simulate`) accepts any key: no need to make one up (issue 16).
     apiKey = 'local-placeholder-key';
     out.line(out.chalk.dim(`no API key: sending a placeholder to the local endpoint ${new URL(url).host}`));
-  } else if (apiKey === '') {
-    throw new HydraError('no-api-key', 'no API key: set SMALLEST_API_KEY (or pass --api-key)', {
-      hint: 'to try hydra-chat offline, run it with --mock (the built-in simulator)',
-    });
   }
   registerSecret(apiKey);
   const plain = options.mock || apiKey === '' ? null : plainTextWarning(parsedUrl);
@@ -174,11 +179,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
         },
       });
     }
-    const source = await openSource(options, frameMs, live, signal).catch((error: unknown) => {
-      if (signal.aborted) return null; // Ctrl-C / SIGTERM while waiting for a FIFO's writer
-      throw error;
-    });
-    if (source === null) return 0;
+    const source: { source: AudioSource; ended?: Promise<void> } = fileInput ?? { source: await live.microphone(frameMs) };
     const chat = startChat({
       url,
       model,
@@ -325,13 +326,16 @@ async function sessionConfig(options: ChatCommandOptions, model: string, out: Ou
   };
 }
 
-async function openSource(options: ChatCommandOptions, frameMs: number, live: LiveAudio, signal: AbortSignal): Promise<{ source: AudioSource; ended?: Promise<void> }> {
-  if (options.input !== undefined) {
-    const { createFileSource } = await import('./audio/file-source.js');
-    const source = await createFileSource(options.input, { frameMs, signal });
+/** The --input file as a paced source; 'aborted' when Ctrl-C / SIGTERM ended the wait for a FIFO's writer. */
+async function openFileInput(path: string, frameMs: number, signal: AbortSignal): Promise<{ source: AudioSource; ended: Promise<void> } | 'aborted'> {
+  const { createFileSource } = await import('./audio/file-source.js');
+  try {
+    const source = await createFileSource(path, { frameMs, signal });
     return { source, ended: source.ended };
+  } catch (error) {
+    if (signal.aborted) return 'aborted';
+    throw error;
   }
-  return { source: await live.microphone(frameMs) };
 }
 
 async function openSink(options: ChatCommandOptions, rate: number, out: Output, live: LiveAudio): Promise<{ sink: AudioSink; kind: 'speaker' | 'clock' }> {

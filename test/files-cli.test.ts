@@ -74,7 +74,7 @@ describe('--input headers and formats', () => {
   it.each([
     ['4 GHz', 4_000_000_000],
     ['400 MHz', 400_000_000],
-  ])('a header claiming %s exits 14 at once with one line', async (_name, rate) => {
+  ])('a header claiming %s exits 14 at once with one line, and nothing else', async (_name, rate) => {
     const path = join(dir, `rate-${rate}.wav`);
     const header = wavHeader(16000, 1, 64000);
     header.writeUInt32LE(rate, 24);
@@ -86,6 +86,7 @@ describe('--input headers and formats', () => {
     const lines = run.stderr.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`error: .*rate-${rate}\\.wav is not a usable WAV file: its sample rate of ${rate} Hz is out of range`));
     expect(lines.length).toBeLessThanOrEqual(2); // the message and a hint
+    expect(run.stdout).toBe(''); // refused before the simulator started or a header was printed
   });
 
   it('a 32-bit float stereo 44.1 kHz WAV is spoken and answered (exit 0)', async () => {
