@@ -45,6 +45,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .description("Talk to Hydra, Smallest AI's speech-to-speech model, from the terminal.")
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run hydra-chat --help for usage)')
+    .helpCommand('help [command]', 'show help for a command')
     .enablePositionalOptions()
     .addOption(new Option('--voice <name>', 'voice; it picks its model (reed → hydra, aria → hydra-v1.1; see `hydra-chat voices`)').default(undefined, "none sent: the server's default"))
     .addOption(new Option('--model <tag>', `model tag (${Object.keys(MODELS).join(', ')}); wins over the voice's model`).default(undefined, `the voice's model, else ${DEFAULT_MODEL}`))

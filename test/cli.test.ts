@@ -26,7 +26,7 @@ describe('hydra-chat CLI', () => {
     }
   });
 
-  it('a usage error in a subcommand exits 2 like one in the main command; its --help exits 0', async () => {
+  it('a usage error in a subcommand exits 2 like one in the main command; its --help and `help <command>` exit 0', async () => {
     const runs = await Promise.all([
       cli(['--no-such-flag']),
       cli(['config', 'set', 'voice']),
@@ -43,6 +43,10 @@ describe('hydra-chat CLI', () => {
     const help = await cli(['tools', 'check', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: hydra-chat tools check');
+    // `hydra-chat help <command>` as well (it was taken for extra arguments of the chat command).
+    const helpCommand = await cli(['help', 'config']);
+    expect(helpCommand.code, helpCommand.stderr).toBe(0);
+    expect(helpCommand.stdout).toContain('Usage: hydra-chat config');
   });
 
   it('without a key and without --mock says how to set one or try --mock', async () => {
