@@ -4,7 +4,8 @@
  * the limit, never read into gigabytes of memory. A pipe (a FIFO, or `<(command)` in bash) is opened
  * without blocking and read by the event loop, so waiting for its writer never makes the process deaf
  * to Ctrl-C, and `signal` ends the wait. The synchronous variant reads regular files only.
- * Failures are TextFileErrors whose `why` completes "cannot read <path>: …".
+ * Failures are TextFileErrors whose `why` completes "cannot read <path>: …". The WAV readers share the
+ * pipe opening and the wording (`openPipe`, `readProblem`).
  */
 import { constants, createReadStream, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -63,7 +64,7 @@ function readStream(path: string, info: Stats, { maxBytes, signal }: TextFileOpt
   if (!info.isFIFO() && !info.isCharacterDevice()) throw new TextFileError(path, 'not a regular file or a pipe');
   let stream: Readable;
   try {
-    stream = info.isFIFO() ? new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false }) : createReadStream(path);
+    stream = info.isFIFO() ? openPipe(path) : createReadStream(path);
   } catch (error) {
     throw fsError(path, error);
   }
@@ -97,15 +98,20 @@ function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${+(bytes / (1024 * 1024)).toFixed(1)} MiB` : bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
-function fsError(path: string, error: unknown): TextFileError {
+/** A FIFO opened without blocking and read by the event loop: waiting for its writer never blocks the process. */
+export function openPipe(path: string): Readable {
+  return new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+}
+
+/** What a failed read of a file means to a person: `no such file`, `permission denied`, … */
+export function readProblem(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT' || code === 'ENOTDIR'
-      ? 'no such file'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : (code ?? (error instanceof Error ? error.message : String(error)));
-  return new TextFileError(path, why, code);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+function fsError(path: string, error: unknown): TextFileError {
+  return new TextFileError(path, readProblem(error), (error as NodeJS.ErrnoException).code);
 }

@@ -5,11 +5,11 @@
  * the event loop): waiting for its writer never makes the process deaf to signals, and `signal`
  * aborts the wait.
  */
-import { constants, createReadStream, openSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { HydraError } from '../errors.js';
+import { openPipe, readProblem } from '../text-file.js';
 import { downmix } from './pcm.js';
 import { createResampler, type Resampler } from './resample.js';
 import { ByteReader, decodeSamples, readWavHeader, type WavFormat } from './wav-format.js';
@@ -122,22 +122,18 @@ async function openInput(path: string): Promise<{ stream: Readable; regularBytes
   }
   if (info.isDirectory()) throw new HydraError('input-file', `cannot read ${path}: is a directory`);
   if (info.isFIFO()) {
-    let fd: number;
     try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      return { stream: openPipe(path), regularBytes: null };
     } catch (error) {
       throw readError(path, error);
     }
-    return { stream: new Socket({ fd, readable: true, writable: false }), regularBytes: null };
   }
   const stream = createReadStream(path, { highWaterMark: STEP_BYTES });
   return { stream, regularBytes: info.isFile() ? info.size : null };
 }
 
 function readError(path: string, error: unknown): HydraError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-  return new HydraError('input-file', `cannot read ${path}: ${why}`, { cause: error });
+  return new HydraError('input-file', `cannot read ${path}: ${readProblem(error)}`, { cause: error });
 }
 
 function abortPromise(signal: AbortSignal | undefined, path: string): { promise: Promise<never>; dispose(): void } {

@@ -7,6 +7,7 @@ import { closeSync, fstatSync, ftruncateSync, statSync, unlinkSync, writeSync } 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HydraError } from '../errors.js';
+import { readProblem } from '../text-file.js';
 import { closeQuietly, describe, openOutputFile, outputError } from './output-file.js';
 import { ByteReader, decodeSamples, readWavHeader } from './wav-format.js';
 import { openWavStream, type OpenOptions } from './wav-stream.js';
@@ -19,9 +20,7 @@ export async function readWav(path: string): Promise<WavData> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code);
-    throw new HydraError('input-file', `cannot read ${path}: ${why}`, { cause: error });
+    throw new HydraError('input-file', `cannot read ${path}: ${readProblem(error)}`, { cause: error });
   }
   const reader = ByteReader.of(bytes);
   const format = await readWavHeader(reader, path);

@@ -86,18 +86,19 @@ export function killPipeHolders({ pipes, token }: ToolPipes): void {
   } catch {
     return;
   }
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // gone, or not ours
-    }
-    const holds =
-      pipes.size > 0
-        ? fds.some((fd) => pipes.has(link(pid, fd)))
-        : marker !== null && [link(pid, '1'), link(pid, '2')].some((l) => /^(socket|pipe):/.test(l)) && carries(pid, marker);
-    if (holds) signalPid(Number(pid));
+  // The pipe names when they were read; else the token, on a process whose stdout or stderr is still a pipe.
+  const holds = (pid: string): boolean =>
+    pipes.size > 0
+      ? fdsOf(pid).some((fd) => pipes.has(link(pid, fd)))
+      : marker !== null && [link(pid, '1'), link(pid, '2')].some((l) => /^(socket|pipe):/.test(l)) && carries(pid, marker);
+  for (const pid of pids) if (holds(pid)) signalPid(Number(pid));
+}
+
+function fdsOf(pid: string): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return []; // gone, or not ours
   }
 }
 
