@@ -263,11 +263,30 @@ describe('the upgrade (§1.1, §1.2, §10.1)', () => {
   });
 });
 
+describe('ordinary sessions, for the schema check below', () => {
+  it.each(['may-2026', 'aug-2026', 'aug-2026-probe'] as const)('%s: greeting, session.update, barge-in, a rejected voice, transcripts', async (profile) => {
+    await start({ profile, transcripts: true, realtimeFactor: 2 });
+    const raw = await open(simulator!.url, { api_key: 'k', model: 'hydra' });
+    clients.push(raw);
+    raw.send({ type: 'session.configure', event_id: 'evt_v', session: { voice: 'nobody', generate_initial_response: true } });
+    await raw.next(isType('response.output_audio.delta'));
+    raw.send({ type: 'session.update', session: { tools: [{ type: 'function', name: 'g', description: 'G', parameters: { type: 'object', properties: {} } }] } });
+    await raw.next(isType('session.updated'));
+    speak(raw); // barges in on the greeting
+    const cancelled = await raw.next(isType('response.done'));
+    expect(cancelled.response).toMatchObject({ status: 'cancelled', status_details: { reason: 'interrupted' } });
+    await raw.next(() => raw.frames.filter(isType('response.created')).length === 2);
+    expect(raw.frames.filter(isType('error')).length).toBe(profile === 'may-2026' ? 0 : 1);
+  });
+});
+
 describe('everything the simulator sent above', () => {
   it('validates against the AsyncAPI payload schemas', () => {
     expect(sent.length).toBeGreaterThan(500);
     const types = new Set(sent.map((frame) => frame.type));
-    expect([...types]).toEqual(expect.arrayContaining(['error', 'session.configured', 'response.function_call_arguments.done', 'response.done']));
+    expect([...types]).toEqual(
+      expect.arrayContaining(['warning', 'error', 'session.updated', 'input_audio_buffer.speech_started', 'response.output_audio_transcript.delta', 'response.function_call_arguments.done', 'response.done']),
+    );
     const invalid = sent.map((frame) => ({ type: frame.type, problem: asyncapiProblems(frame) })).filter((entry) => entry.problem !== '');
     expect(invalid).toEqual([]);
   });
