@@ -38,13 +38,16 @@ type PendingTools = { responseId: string; callIds: Set<string>; outputs: Map<str
 export class Conversation {
   private readonly host: ConversationHost;
   private readonly vad: EnergyVad;
-  private readonly log: string[] = [];
+  /** The newest item of the conversation log (only it is needed: each item names its predecessor, §2.7). */
+  private lastItemId: string | undefined;
   private tools: Tool[] = [];
   private response: ActiveResponse | undefined;
   private pending: PendingTools | undefined;
   /** A response.create that arrived while a response was in flight: started after its response.done. */
   private queuedCreate = false;
   private userItemId: string | undefined;
+  /** The item before the open user item, for its conversation.item.done. */
+  private userPreviousId: string | undefined;
   private completedTurns = 0;
   private inputMs = 0;
   private seed = 0;
@@ -94,12 +97,13 @@ export class Conversation {
     this.userItemId = itemId;
     this.host.send(frames.speechStarted(atMs, itemId));
     this.current()?.cancel('interrupted'); // §3.5, §10.14/15: barge-in, also while "thinking"
-    this.host.send(frames.itemAdded(frames.messageItem(itemId, 'user', 'in_progress'), this.appendItem(itemId)));
+    this.userPreviousId = this.appendItem(itemId);
+    this.host.send(frames.itemAdded(frames.messageItem(itemId, 'user', 'in_progress'), this.userPreviousId));
   }
 
   private speechStopped(atMs: number, speechMs: number, pcm: Buffer): void {
     const itemId = this.userItemId ?? newId('item');
-    const previous = this.log[this.log.indexOf(itemId) - 1];
+    const previous = this.userPreviousId;
     this.host.send(frames.speechStopped(atMs, itemId));
     const minSpeechMs = this.host.vad.minSpeechMs ?? 250;
     if (speechMs < minSpeechMs) {
@@ -223,8 +227,8 @@ export class Conversation {
   }
 
   private appendItem(id: string): string | undefined {
-    const previous = this.log.at(-1);
-    this.log.push(id);
+    const previous = this.lastItemId;
+    this.lastItemId = id;
     return previous;
   }
 

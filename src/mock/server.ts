@@ -3,8 +3,9 @@
  * `hydra-chat simulate` and every test. One socket = one `Session`.
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from '../ws.js';
 import type { ClientEvent } from '../protocol.js';
 import { injectFault, type Fault } from './faults.js';
@@ -17,6 +18,13 @@ import { decideUpgrade, HYDRA_PATH, rejectUpgrade } from './upgrade.js';
 import type { VadOptions } from './vad.js';
 
 export type { Fault } from './faults.js';
+
+/**
+ * The largest client frame accepted; a larger one is closed with 1009 (message too big) before it is
+ * buffered whole. 1 MiB is the default frame limit of the Python `websockets` server, the one our own
+ * client assumes for Hydra (src/configure-size.ts); a 20–40 ms audio chunk is about 1 KB (§3.1).
+ */
+export const MAX_CLIENT_FRAME_BYTES = 1024 * 1024;
 export type { ToolRule } from './rules.js';
 
 /** How the simulator behaves; every field has a default. */
@@ -97,13 +105,21 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     },
   };
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
   const http: Server = createServer((_request, response) => {
     response.writeHead(426, { 'Content-Type': 'text/plain' }).end(`WebSocket endpoint: ${HYDRA_PATH}\n`);
   });
   http.on('upgrade', (request, socket, head) => {
     const onSocketError = (): void => void socket.destroy(); // a client that resets mid-handshake must not crash us
     socket.on('error', onSocketError);
+    try {
+      upgrade(request, socket, head, onSocketError);
+    } catch {
+      rejectUpgrade(socket, 500, 'internal error'); // one odd handshake must never end the process (every session)
+    }
+  });
+
+  function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, onSocketError: () => void): void {
     const reject = options.faults?.rejectStatus;
     if (reject && faults.rejectsLeft > 0) {
       faults.rejectsLeft--;
@@ -120,7 +136,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       socket.off('error', onSocketError);
       accept(ws, decision.model);
     });
-  });
+  }
 
   function accept(ws: WebSocket, model: ModelRules): void {
     const id = newSessionId();

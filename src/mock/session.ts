@@ -24,6 +24,13 @@ export type SessionHooks = {
   dropAfterDelta(count: number): boolean;
 };
 
+/**
+ * Bytes the socket may hold unsent before the client counts as not reading: about four whole 30 s
+ * replies at 48 kHz. Past it the session's transport is dropped (a close frame would only queue behind
+ * the backlog), so a client that never reads cannot make the simulator grow without bound.
+ */
+export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+
 /** §10.32: the default persona's content is unknown; this stands in for it. */
 const DEFAULT_INSTRUCTIONS = 'You are a helpful voice assistant.';
 
@@ -82,7 +89,7 @@ export class Session {
 
   /** Send arbitrary text (faults). */
   sendText(text: string, frame?: Record<string, unknown>): void {
-    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.closed || this.socket.readyState !== this.socket.OPEN || this.backlogged()) return;
     this.socket.send(text);
     this.hooks.serverFrame(this.id, frame ?? parseForHook(text));
     this.touch();
@@ -99,6 +106,13 @@ export class Session {
     this.conversation.dispose();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason);
+  }
+
+  /** True (and the transport dropped) when the client has left more than MAX_UNSENT_BYTES unread. */
+  private backlogged(): boolean {
+    if (this.socket.bufferedAmount <= MAX_UNSENT_BYTES) return false;
+    this.drop();
+    return true;
   }
 
   private touch(): void {
@@ -123,14 +137,24 @@ export class Session {
       return;
     }
     const intake = readClientFrame(text);
+    const type = intake.raw?.type;
     // §2.2, §10.5: audio before session.configured is dropped silently, whatever its shape
-    if (!this.configured && intake.raw?.type === 'input_audio_buffer.append') return;
+    if (!this.configured && type === 'input_audio_buffer.append') return;
+    if (this.configured && type === 'session.configure') {
+      // §2.2, §6.3, §10.6: a second configure is ignored, whatever it holds: nothing comes back
+      if (intake.kind === 'event') this.hooks.clientFrame(this.id, intake.event);
+      return;
+    }
     if (intake.kind === 'error') {
       this.send(intake.frame);
       return;
     }
     if (intake.rejected) this.send(intake.rejected);
     this.hooks.clientFrame(this.id, intake.event);
+    if (!this.configured && intake.event.type !== 'session.configure') {
+      this.notConfigured(intake.event);
+      return;
+    }
     try {
       this.dispatch(intake.event);
     } catch (error) {
@@ -140,10 +164,21 @@ export class Session {
     }
   }
 
+  /**
+   * A frame other than configure before session.configured (the doc is silent; §2 has the client
+   * configure first). response.cancel has nothing to cancel: the documented no-op (§4.3). The others
+   * get an error and change nothing, so no response or item can precede session.configured.
+   */
+  private notConfigured(event: ClientEvent): void {
+    if (event.type === 'response.cancel') return;
+    const message = `${event.type} before session.configured: send session.configure first`;
+    this.send(frames.errorFrame('invalid_request_error', message, { param: 'type', ...(event.event_id !== undefined ? { eventId: event.event_id } : {}) }));
+  }
+
   private dispatch(event: ClientEvent): void {
     switch (event.type) {
       case 'session.configure':
-        if (!this.configured) this.configure(event); // §2.2, §10.6: a second configure is ignored silently
+        this.configure(event); // only the first reaches here (onMessage)
         return;
       case 'session.update':
         // §2.6: only tools apply; the list is replaced (§10.24); nothing applied → no reply

@@ -16,7 +16,13 @@ export type UpgradeDecision =
 
 /** Decide an upgrade request: path, then api_key (query or Bearer header), then model. */
 export function decideUpgrade(request: IncomingMessage, profile: Profile, apiKey: string | undefined): UpgradeDecision {
-  const url = new URL(request.url ?? '/', 'http://simulator.local');
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://simulator.local');
+  } catch {
+    // A request target such as `//[` is not a URL: a 400 for this client, never a throw (the process serves everyone).
+    return { accept: false, status: 400, message: 'malformed request target' };
+  }
   if (url.pathname !== HYDRA_PATH) return { accept: false, status: 404, message: `no endpoint at ${url.pathname}; use ${HYDRA_PATH}` };
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   const key = url.searchParams.get('api_key') || bearer; // §10.31: query param, or a Bearer header as the SDK sends
