@@ -14,7 +14,7 @@ import { elideAudio, lazyInbound, type LoggedFrame } from './frame-log.js';
 import { inboundAction } from './inbound.js';
 import { FileInput, isReplayable, replayLine } from './input-replay.js';
 import { Playback } from './playback.js';
-import { sessionUpdate, type ClientEvent } from './protocol.js';
+import { sessionUpdate, type ClientEvent, type Tool } from './protocol.js';
 import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
 import { configuredTimeoutError, inputVerdict, noReply, replyKey } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
@@ -52,6 +52,8 @@ class ChatShell {
   private silenceAfterInputMs = -1;
   private readonly voice: VoiceFallback;
   private malformedConfigured: string | null = null;
+  /** Tools changed while session.configured was awaited: declared as soon as it comes. */
+  private toolsUpdate: Tool[] | null = null;
   private readonly showNote = anomalyFilter();
   private readonly stopped = new AbortController();
   private ending = false;
@@ -72,7 +74,9 @@ class ChatShell {
       state: () => this.state,
       updateTools: (tools) => {
         if (this.connection === null || this.state === null || this.ending) return false;
-        this.sendFrame(sessionUpdate(tools));
+        // §2.2: nothing but the configure goes before session.configured; the update follows it.
+        if (this.state.configured) this.sendFrame(sessionUpdate(tools));
+        else this.toolsUpdate = tools;
         return true;
       },
     };
@@ -166,6 +170,7 @@ class ChatShell {
     this.toolAbort = new AbortController();
     this.state = this.freshState();
     this.malformedConfigured = null;
+    this.toolsUpdate = null;
     options.observe({ type: 'connection', detail: { status: 'connected', sessionId: connection.sessionId } });
     return new Promise((resolve) => {
       let settled = false;
@@ -360,6 +365,8 @@ class ChatShell {
   }
 
   private onConfigured(voice: string | undefined): void {
+    if (this.toolsUpdate) this.sendFrame(sessionUpdate(this.toolsUpdate));
+    this.toolsUpdate = null;
     const line = this.voice.configured(voice);
     if (line !== null) this.options.observe({ type: 'note', note: { kind: 'warning', code: 'voice-replaced', message: line } });
     const back = this.file?.configured(() => void this.startSource().catch((error) => this.fail(toHydraError(error, 'input-file'))));

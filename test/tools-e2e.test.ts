@@ -106,6 +106,38 @@ describe('tools against the simulator', () => {
     expect(order.start).toBeLessThan(weather.end);
   });
 
+  it('tools changed before session.configured are declared by a session.update right after it, never before', async () => {
+    const sim = await simulator();
+    const frames = clientFrames(sim);
+    const errors: Record<string, unknown>[] = [];
+    sim.on('server-frame', (_id, f: Record<string, unknown>) => f.type === 'error' && errors.push(f));
+    const runner = createToolRunner(validateAgentConfig({ tools: [{ name: 'ping', result: 'pong' }] }, 'a.json'));
+    const controller = new AbortController();
+    const updated = nextFrame<Record<string, unknown>>((cb) => sim.on('server-frame', (_id, f) => cb(f)), (f) => f.type === 'session.updated');
+    let sent: boolean | null = null;
+    const chat = startChat(
+      chatOptions(sim, silence(100), controller.signal, {
+        tools: runner,
+        // The edit lands as the connection opens: after the state is made, before session.configured.
+        observe: (event) => {
+          if (event.type !== 'connection' || event.detail.status !== 'connected' || sent !== null) return;
+          runner.replace(validateAgentConfig({ tools: [{ name: 'ping', result: 'pong' }, { name: 'time', result: '12:00' }] }, 'a.json'));
+          sent = chat.updateTools(runner.declarations());
+        },
+      }),
+    );
+    try {
+      expect(await updated).toMatchObject({ session: { tools: [{ name: 'ping' }, { name: 'time' }] } });
+      expect(sent).toBe(true);
+      const types = frames.map((f) => f.type).filter((t) => t.startsWith('session.'));
+      expect(types).toEqual(['session.configure', 'session.update']);
+      expect(errors).toEqual([]);
+    } finally {
+      controller.abort();
+    }
+    expect((await chat.done).reason).not.toBe('error');
+  });
+
   it('re-declares tools when the file changes and ignores a broken edit', async () => {
     const sim = await simulator();
     const frames = clientFrames(sim);
