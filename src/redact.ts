@@ -18,7 +18,18 @@ export function registerSecret(secret: string | undefined): void {
 
 /** The text with every known secret, every api_key query value and every URL password replaced by `***`. */
 export function redact(text: string): string {
-  let out = text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***').replace(URL_PASSWORD, '$1***@');
+  return withoutSecrets(text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***').replace(URL_PASSWORD, '$1***@'));
+}
+
+/** The text with only the registered secrets replaced by `***` (a tool's output: its own URLs and tokens stay). */
+export function withoutSecrets(text: string): string {
+  let out = text;
   for (const secret of registered) out = out.split(secret).join('***');
   return out;
+}
+
+/** Whether a registered secret occurs in `text` (an environment variable that holds the key under another name). */
+export function holdsSecret(text: string): boolean {
+  for (const secret of registered) if (text.includes(secret)) return true;
+  return false;
 }

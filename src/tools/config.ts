@@ -196,9 +196,11 @@ function kindProblem(kind: ToolKind, value: unknown): { field: string; message: 
     case 'result':
       return null;
     case 'command':
-      return Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== ''
-        ? null
-        : { field: 'command', message: 'must be a non-empty array of strings (argv, no shell)' };
+      if (!(Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== '')) {
+        return { field: 'command', message: 'must be a non-empty array of strings (argv, no shell)' };
+      }
+      // No program can receive one: the kernel's argv ends each string at the first NUL.
+      return value.some((part: string) => part.includes('\0')) ? { field: 'command', message: 'must not contain NUL characters' } : null;
     case 'http':
       return httpProblem(value);
   }

@@ -8,6 +8,7 @@
  * aborts; failures are Errors whose messages the model sees.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { holdsSecret } from '../redact.js';
 import type { ToolDefinition } from './define.js';
 import { killGroup, killPipeHolders, pipesOf, spawnGroup } from './process-group.js';
 import { ByteCap, StreamedOutput, utf8Tail } from './text.js';
@@ -22,8 +23,9 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
   const [program = '', ...rest] = argv;
   const executable = !isAbsolute(program) && /[\\/]/.test(program) ? resolve(cwd, program) : program;
   return new Promise((done, fail) => {
-    // The tool gets the user's environment minus the Hydra API key: a tool has no use for it.
-    const { SMALLEST_API_KEY: _key, ...env } = process.env;
+    // The tool gets the user's environment minus the Hydra API key, under whatever name it is held
+    // (SMALLEST_API_KEY, a copy, the --api-key value exported elsewhere): a tool has no use for it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name, value]) => name !== 'SMALLEST_API_KEY' && !holdsSecret(value ?? '')));
     const child = spawnGroup(executable, rest, { cwd, env, shell: false });
     const pipes = pipesOf(child);
     const stdout = new ByteCap(maxBytes);
