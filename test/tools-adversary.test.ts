@@ -94,3 +94,26 @@ describe('command tools', () => {
     }
   });
 });
+
+describe('what would fail on every call is refused at load', () => {
+  const loadTool = (tool: Record<string, unknown>) => () => runnerFor([{ name: 'bad', ...tool } as ToolDefinition]);
+
+  it('an http tool whose URL carries a password (fetch would quote it to the model on every call)', () => {
+    expect(loadTool({ http: { url: 'https://user:hunter2@api.example.com/x' } })).toThrow(/tool "bad": http\.url: must not carry a user name or password/);
+  });
+
+  it('an http header with an invalid name, or a value with a line break or NUL', () => {
+    expect(loadTool({ http: { url: 'https://api.example.com/x', headers: { 'X Key': 'a' } } })).toThrow(/tool "bad": http\.headers: "X Key" is not a valid header name/);
+    for (const value of ['a\r\nInjected: 1', 'a\u0000b']) {
+      expect(loadTool({ http: { url: 'https://api.example.com/x', headers: { 'X-Key': value } } })).toThrow(/tool "bad": http\.headers\.X-Key: must not contain line breaks or NUL characters/);
+    }
+  });
+
+  it('a canned result that cannot be sent as JSON (a BigInt, a cycle)', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(loadTool({ result: { total: 10n } })).toThrow(/tool "bad": result: must be JSON-serialisable \(Do not know how to serialize a BigInt\)/);
+    expect(loadTool({ result: cycle })).toThrow(/tool "bad": result: must be JSON-serialisable \(Converting circular structure to JSON/);
+  });
+});
+
