@@ -53,7 +53,9 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
         return;
       }
       io.err(result.output);
-      throw new HydraError('tool', `tool "${name}" failed after ${Math.round(result.durationMs)} ms: ${result.error ?? 'error'}`);
+      // One line (a command's stderr may have several; the error output above keeps them).
+      const why = (result.error ?? 'error').trim().replace(/\s*\n\s*/g, ' ⏎ ');
+      throw new HydraError('tool', `tool "${name}" failed after ${Math.round(result.durationMs)} ms: ${why}`);
     });
 }
 
