@@ -5,12 +5,13 @@
  * that contains itself, a $ref loop or a schema nested past reason is refused at load naming the
  * problem (not "Maximum call stack size exceeded"); a command with a NUL in its argv is refused at load.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ToolDefinition } from '../src/tools/define.js';
 import { createToolRunner, validateAgentConfig, type AgentToolRunner } from '../src/tools/index.js';
+import { cli } from './support/cli-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hydra-tools-adversary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +40,30 @@ describe('handlers that throw what cannot be read', () => {
       { name: 'text', handler: () => Promise.reject('  ') },
     ]);
     for (const name of ['error', 'text']) expect((await call(runner, name)).error).toBe('the tool failed without saying why (an empty message)');
+  });
+});
+
+describe('a handler that calls process.exit', () => {
+  it('fails its call with an error output (directly or after an await); the process goes on, and exit outside handlers is untouched', async () => {
+    const runner = runnerFor([
+      { name: 'quit_now', handler: () => process.exit(3) },
+      { name: 'quit_later', handler: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        process.exit(0);
+      } },
+    ]);
+    expect((await call(runner, 'quit_now')).error).toBe('tool "quit_now" called process.exit(3); a handler cannot end hydra-chat (throw an Error to fail the call)');
+    expect((await call(runner, 'quit_later')).error).toMatch(/^tool "quit_later" called process.exit\(0\)/);
+    // Outside a handler's context process.exit still exits (vitest's own guard reports the call).
+    expect(() => process.exit(7)).toThrow(/process\.exit unexpectedly called with "7"/);
+  });
+
+  it('the real CLI: `tools call` on such a handler fails with the tool error (exit 16), not a silent exit 0', async () => {
+    const file = join(dir, 'quitter.tools.ts');
+    writeFileSync(file, `export default [{ name: 'quit', handler: () => process.exit(0) }];\n`);
+    const run = await cli(['tools', 'call', file, 'quit']);
+    expect(run.code).toBe(16);
+    expect(run.stderr).toMatch(/error: tool "quit" failed after \d+ ms: tool "quit" called process\.exit\(0\)/);
   });
 });
 

@@ -14,6 +14,7 @@ import type { ToolRun, ToolRunner } from '../chat.js';
 import type { Tool } from '../protocol.js';
 import { withoutSecrets } from '../redact.js';
 import type { LoadedAgent, LoadedTool } from './config.js';
+import { runHandler } from './handler.js';
 import { callHttp, runCommand } from './kinds.js';
 import { compileArguments, type ArgumentCheck, type ArgumentCheckResult } from './schema.js';
 import { capOutput, markTruncated, StreamedOutput } from './text.js';
@@ -163,7 +164,7 @@ async function invoke(entry: Prepared, args: unknown, context: { signal: AbortSi
   const { definition, kind } = entry.tool;
   switch (kind) {
     case 'handler':
-      return definition.handler!(args, context);
+      return runHandler(entry.tool.name, definition.handler!, args, context);
     case 'result':
       return definition.result;
     case 'command':
