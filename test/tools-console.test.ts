@@ -1,7 +1,7 @@
 /**
- * A handler's own console output (console.log debugging, the habit of every TS config author) is the
- * handler's, not the CLI's stdout: under --json it becomes a `tool-log` event (stdout stays NDJSON,
- * the key redacted); `hydra-chat tools call … | jq` gets only the tool's output, the log on stderr.
+ * A handler's own console output (console.log debugging, the habit of every TS config author, or a
+ * direct process.stdout.write) is the handler's, not the CLI's stdout: under --json it becomes a
+ * `tool-log` event (stdout stays NDJSON, the key redacted); `hydra-chat tools call … | jq` gets only the tool's output, the log on stderr.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,9 @@ export default [defineTool({ name: 'lookup', handler: async () => {
   console.log('looking up', { key: process.env.SMALLEST_API_KEY });
   console.error('warning from the handler');
   console.table([{ a: 1 }]);
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  process.stdout.write('direct to stdout\\n');
+  process.stderr.write('direct to stderr\\n');
   return 'found';
 } })];
 `,
@@ -46,7 +49,7 @@ describe('a handler that writes to the console', () => {
       const lines = run.stdout.split('\n').filter((line) => line !== '');
       for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
       const logs = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.event === 'tool-log');
-      expect(logs.map((event) => event.text)).toEqual(expect.arrayContaining(["looking up { key: '***' }", 'warning from the handler']));
+      expect(logs.map((event) => event.text)).toEqual(expect.arrayContaining(["looking up { key: '***' }", 'warning from the handler', 'direct to stdout', 'direct to stderr']));
       expect(logs.some((event) => String(event.text).includes('│'))).toBe(true); // console.table's grid
       expect(run.stdout + run.stderr).not.toContain(KEY);
     } finally {
@@ -60,6 +63,7 @@ describe('a handler that writes to the console', () => {
     expect(run.stdout).toBe('found\n');
     expect(run.stderr).toContain("looking up { key: '***' }");
     expect(run.stderr).toContain('warning from the handler');
+    expect(run.stderr).toContain('direct to stdout');
     expect(run.stderr).not.toContain(KEY);
   });
 });

@@ -17,6 +17,11 @@ export function runHandler(name: string, handler: ToolHandler, args: unknown, co
   return runningTool.run(name, () => handler(args, context));
 }
 
+/** Whether the code running now was started by a handler (inside its call, its awaits or its timers). */
+export function inToolHandler(): boolean {
+  return runningTool.getStore() !== undefined;
+}
+
 function guardExit(): void {
   if (exitGuarded) return;
   exitGuarded = true;
