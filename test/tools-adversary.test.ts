@@ -142,3 +142,14 @@ describe('what would fail on every call is refused at load', () => {
   });
 });
 
+describe('the shipped example', () => {
+  it('lookup_order finds no order named like an Object.prototype member', async () => {
+    for (const id of ['constructor', '__proto__', 'toString']) {
+      const run = await cli(['tools', 'call', 'examples/hydra.tools.json', 'lookup_order', JSON.stringify({ order_id: id })]);
+      expect(JSON.parse(run.stdout), run.stderr).toEqual({ order_id: id, error: 'no such order' });
+    }
+    const found = await cli(['tools', 'call', 'examples/hydra.tools.json', 'lookup_order', '{"order_id":"A17"}']);
+    expect(JSON.parse(found.stdout)).toEqual({ order_id: 'A17', status: 'shipped', eta: 'tomorrow' });
+  });
+});
+
