@@ -3,7 +3,7 @@
  * direct process.stdout.write) is the handler's, not the CLI's stdout: under --json it becomes a
  * `tool-log` event (stdout stays NDJSON, the key redacted); `hydra-chat tools call … | jq` gets only the tool's output, the log on stderr.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,3 +67,21 @@ describe('a handler that writes to the console', () => {
     expect(run.stderr).not.toContain(KEY);
   });
 });
+
+describe('a handler that writes to the console in a scripted run', () => {
+  it('run --json: stdout is the report alone; the handler’s log goes to stderr, redacted', async () => {
+    const folder = join(dir, 'scenario');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'weather.tools.ts'), "export default [{ name: 'get_weather', handler: async () => { console.log('debug', process.env.SMALLEST_API_KEY); return { temp_c: 12 }; } }];\n");
+    writeFileSync(
+      join(folder, 'weather.yaml'),
+      'name: weather\nagent:\n  tools: ./weather.tools.ts\nturns:\n  - say: How is the weather in Paris?\n    mock:\n      calls:\n        - { name: get_weather, arguments: { city: Paris } }\n',
+    );
+    const run = await cli(['run', join(folder, 'weather.yaml'), '--mock', '--json', '--out', join(folder, 'out')], { SMALLEST_API_KEY: KEY }, 60_000);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ scenario: 'weather', passed: true });
+    expect(run.stderr).toContain('debug ***');
+    expect(run.stdout + run.stderr).not.toContain(KEY);
+  });
+});
+
