@@ -85,3 +85,22 @@ describe('a handler that writes to the console in a scripted run', () => {
   });
 });
 
+describe('a handler whose timer throws after its call', () => {
+  it('the error names the tool on stderr (not swallowed as its log) and the run ends cleanly with exit 70', async () => {
+    const file = join(dir, 'stray.tools.ts');
+    writeFileSync(file, "export default [{ name: 'stray', handler: async () => { setTimeout(() => { throw new Error('boom in a timer'); }, 5); return 'found'; } }];\n");
+    const sim = await createSimulator({ responseDelayMs: 20, realtimeFactor: 20, rules: [{ turn: 1, calls: [{ name: 'stray', arguments: {} }] }] });
+    try {
+      const utterance = join(dir, 'stray.wav');
+      writeWav16k(utterance, Buffer.concat([silence(200), tone(600), silence(200)]));
+      const run = await cli(['--json', '--url', sim.url, '--tools', file, '--input', utterance, '--output', join(dir, 'stray-out.wav'), '--trailing-silence', '600000'], { SMALLEST_API_KEY: KEY }, 30_000);
+      expect(run.code, run.stderr).toBe(70);
+      expect(run.stderr).toContain('error: tool "stray" threw outside its call (in a timer or callback): boom in a timer');
+      expect(run.stdout).not.toContain('"tool-log"');
+      expect(run.stdout).toMatch(/"event":"end"/);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+

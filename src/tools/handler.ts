@@ -17,9 +17,23 @@ export function runHandler(name: string, handler: ToolHandler, args: unknown, co
   return runningTool.run(name, () => handler(args, context));
 }
 
+/**
+ * Runs `fn` outside every handler's context. For code a handler's failure sets off that must act as
+ * hydra-chat's own: the crash handler runs in the context of the timer that threw, and its message and
+ * its bounded exit must not be taken for the handler's.
+ */
+export function outsideToolHandlers<T>(fn: () => T): T {
+  return runningTool.exit(fn);
+}
+
 /** Whether the code running now was started by a handler (inside its call, its awaits or its timers). */
 export function inToolHandler(): boolean {
   return runningTool.getStore() !== undefined;
+}
+
+/** The tool whose handler started the code running now, if one did. */
+export function currentToolHandler(): string | undefined {
+  return runningTool.getStore();
 }
 
 function guardExit(): void {
