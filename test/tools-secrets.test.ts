@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSimulator } from '../src/mock/server.js';
+import { createToolRunner, validateAgentConfig } from '../src/tools/index.js';
 import type { ClientEvent } from '../src/protocol.js';
 import { registerSecret } from '../src/redact.js';
 import { TranscriptWriter } from '../src/scenario/transcript.js';
@@ -59,6 +60,31 @@ describe('the API key and command tools', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('a key cut in two', () => {
+  const key = 'sk-cut-0123456789abcdef';
+  const node = process.execPath;
+
+  it('by the output cap (the head) or the stderr tail: no 4 characters of it remain', async () => {
+    registerSecret(key);
+    const print = `let s='';process.stdin.on('data',(c)=>s+=c).on('end',()=>process.stdout.write('x'.repeat(JSON.parse(s).at)+${JSON.stringify(key)}+'y'.repeat(5000)))`;
+    const tools = [
+      { name: 'long', parameters: { type: 'object', properties: { at: { type: 'integer' } } }, command: [node, '-e', print] },
+      { name: 'fail', command: [node, '-e', `process.stderr.write(${JSON.stringify(key)}+'z'.repeat(490));process.exit(1)`] },
+    ];
+    const runner = createToolRunner(validateAgentConfig(tools, join(dir, 'tools.json')), { maxOutputBytes: 200 });
+    const signal = new AbortController().signal;
+    // The head keeps 200 bytes less the marker: every start near that cut splits the key somewhere.
+    for (let at = 100; at < 140; at++) {
+      const { output } = await runner.run('long', JSON.stringify({ at }), { signal, callId: `call_${at}` });
+      expect(output).toContain('…[truncated');
+      expect(output, `key at ${at}`).not.toContain(key.slice(0, 4));
+    }
+    const failed = await runner.run('fail', '{}', { signal, callId: 'call_fail' });
+    expect(failed.output).toMatch(/exited with code 1: \*\*\*z/);
+    expect(failed.output).not.toContain(key.slice(-4));
   });
 });
 

@@ -8,7 +8,7 @@
  * aborts; failures are Errors whose messages the model sees.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { holdsSecret } from '../redact.js';
+import { holdsSecret, withoutSecretsAtCuts } from '../redact.js';
 import type { ToolDefinition } from './define.js';
 import { killGroup, killPipeHolders, pipesOf, spawnGroup } from './process-group.js';
 import { ByteCap, StreamedOutput, utf8Tail } from './text.js';
@@ -70,7 +70,8 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
       const ended = exit ?? { code: null, signal: null };
       if (ended.code === 0) return settle(() => done(new StreamedOutput(stdout.text(), false)));
       const how = ended.code === null ? `was killed by ${ended.signal}` : `exited with code ${ended.code}`;
-      const tail = utf8Tail(stderr).trim();
+      // Only stderr's end is kept: a key it printed may be cut in two there.
+      const tail = withoutSecretsAtCuts(utf8Tail(stderr)).trim();
       settle(() => fail(new Error(`${program} ${how}${tail === '' ? '' : `: ${tail}`}`)));
     });
   });
@@ -107,7 +108,7 @@ export async function callHttp(
     }
     const body = await readBounded(response, response.ok ? maxBytes : DETAIL_BYTES, request);
     if (!response.ok) {
-      const detail = body.text.trim();
+      const detail = (body.truncated ? withoutSecretsAtCuts(body.text) : body.text).trim();
       throw new Error(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${detail === '' ? '' : `: ${detail}`}`);
     }
     return body;

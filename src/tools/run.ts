@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ToolRun, ToolRunner } from '../chat.js';
 import type { Tool } from '../protocol.js';
-import { withoutSecrets } from '../redact.js';
+import { withoutSecrets, withoutSecretsAtCuts } from '../redact.js';
 import type { LoadedAgent, LoadedTool } from './config.js';
 import { runHandler } from './handler.js';
 import { callHttp, runCommand } from './kinds.js';
@@ -144,7 +144,7 @@ async function runTool(
     }
     if (!checked.ok) return fail(`invalid arguments: ${checked.problem}`);
     const value = await Promise.race([invoke(entry, checked.value, { signal, callId: context.callId }, maxOutputBytes), stopped]);
-    if (value instanceof StreamedOutput) return answer(true, value.truncated ? markTruncated(value.text, maxOutputBytes) : value.text);
+    if (value instanceof StreamedOutput) return answer(true, value.truncated ? markTruncated(value.text, maxOutputBytes, withoutSecretsAtCuts) : value.text);
     if (typeof value === 'string') return answer(true, value);
     let output: string;
     try {
