@@ -88,7 +88,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const agentFile = options.tools ?? findDefaultToolsFile(process.cwd(), (line) => out.warn(line)) ?? undefined;
   // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
-  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile, { signal });
+  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile, { signal, log: toolsModule.toolLogLine(out) });
   // The config file describes the agent; flags given on the command line win.
   // Then the user's defaults file (src/config) fills what neither flags nor the agent config set.
   const effective: ChatCommandOptions = withDefaults({

@@ -23,6 +23,7 @@ function chattyConfig(): string {
   writeFileSync(
     file,
     `import { defineTool } from ${JSON.stringify(entry)};
+console.log('config loading');
 export default [defineTool({ name: 'lookup', handler: async () => {
   console.log('looking up', { key: process.env.SMALLEST_API_KEY });
   console.error('warning from the handler');
@@ -49,7 +50,7 @@ describe('a handler that writes to the console', () => {
       const lines = run.stdout.split('\n').filter((line) => line !== '');
       for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
       const logs = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((event) => event.event === 'tool-log');
-      expect(logs.map((event) => event.text)).toEqual(expect.arrayContaining(["looking up { key: '***' }", 'warning from the handler', 'direct to stdout', 'direct to stderr']));
+      expect(logs.map((event) => event.text)).toEqual(expect.arrayContaining(["looking up { key: '***' }", 'warning from the handler', 'direct to stdout', 'direct to stderr', 'config loading']));
       expect(logs.some((event) => String(event.text).includes('│'))).toBe(true); // console.table's grid
       expect(run.stdout + run.stderr).not.toContain(KEY);
     } finally {

@@ -10,12 +10,17 @@ import { captureConsole } from './console.js';
 import type { AgentToolRunner } from './run.js';
 import { watchAgentConfig } from './watch.js';
 
-/** Starts both; `close` stops watching and gives the console back. */
-export function attachTools(path: string, runner: AgentToolRunner, chat: Chat, out: Output, onTools: (names: string[]) => void): { close(): void } {
-  const releaseConsole = captureConsole((text) => {
+/** Where a line the tools' code logged goes: a dim `tool log` line, or a `tool-log` event under --json. */
+export function toolLogLine(out: Output): (text: string) => void {
+  return (text) => {
     if (out.jsonMode) out.json({ event: 'tool-log', text });
     else out.line(out.chalk.dim(`tool log ▸ ${cleanField(text)}`));
-  });
+  };
+}
+
+/** Starts both; `close` stops watching and gives the console back. */
+export function attachTools(path: string, runner: AgentToolRunner, chat: Chat, out: Output, onTools: (names: string[]) => void): { close(): void } {
+  const releaseConsole = captureConsole(toolLogLine(out));
   const watcher = watchTools(path, runner, chat, out, onTools);
   return {
     close() {

@@ -12,6 +12,7 @@ import { HydraError } from '../errors.js';
 import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from '../text-file.js';
 export { DEFAULT_TOOLS_FILES, findDefaultToolsFile } from './files.js';
 import type { ToolDefinition } from './define.js';
+import { captureConsole } from './console.js';
 import { compileArguments, isZodSchema, toJsonSchema } from './schema.js';
 
 export type ToolKind = 'handler' | 'result' | 'command' | 'http';
@@ -39,7 +40,8 @@ const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-export type LoadOptions = { signal?: AbortSignal; timeoutMs?: number };
+/** `log`: where a code config's console output while it loads goes (else the console, as usual). */
+export type LoadOptions = { signal?: AbortSignal; timeoutMs?: number; log?: (text: string) => void };
 
 /** Loads and validates `path`; a code config that does not finish loading in time, or Ctrl-C, stops it. */
 export async function loadAgentConfig(path: string, options: LoadOptions = {}): Promise<LoadedAgent> {
@@ -70,11 +72,14 @@ async function importConfig(file: string, absolute: string, options: LoadOptions
     }
   }
   const jiti = createJiti(import.meta.url, { moduleCache: false, alias: { 'hydra-chat': packageEntry() } });
+  const releaseConsole = options.log ? captureConsole(options.log) : null;
   try {
     return await bounded(jiti.import(absolute, { default: true }), file, options);
   } catch (error) {
     if (error instanceof HydraError) throw error;
     throw invalid(`${file}: failed to load: ${firstLine(error)}`);
+  } finally {
+    releaseConsole?.();
   }
 }
 
