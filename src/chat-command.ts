@@ -14,7 +14,7 @@ import { fanOut } from './audio/pipeline/stage.js';
 import { meterStage, muteStage, tapStage } from './audio/pipeline/stages.js';
 import { ConversationRecorder } from './audio/recorder.js';
 import { releaseReservedWavs, reserveWav } from './audio/wav.js';
-import { startChat, type Chat, type ChatEvent, type ChatOutcome } from './chat.js';
+import { startChat, type ChatEvent, type ChatOutcome } from './chat.js';
 import { HydraError } from './errors.js';
 import { atExit } from './exit-hooks.js';
 import { isLoopbackUrl, parseServerUrl, plainTextWarning } from './server-url.js';
@@ -28,7 +28,6 @@ import { migrationHint, plainWarning } from './ui/state.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
 import { findDefaultToolsFile } from './tools/files.js';
-import type { AgentToolRunner } from './tools/index.js';
 import { mockSimulatorOptions, type MockFlags } from './mock/chat-options.js';
 
 import { DEFAULT_URL } from './models.js';
@@ -89,7 +88,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
   const agentFile = options.tools ?? findDefaultToolsFile(process.cwd(), (line) => out.warn(line)) ?? undefined;
   // The config loader (jiti, ajv, zod) is only loaded when there is an agent file: start-up stays quick.
   const toolsModule = agentFile === undefined ? null : await import('./tools/index.js');
-  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile, { signal });
+  const agent = agentFile === undefined || toolsModule === null ? null : await toolsModule.loadAgentConfig(agentFile, { signal, log: toolsModule.toolLogLine(out) });
   // The config file describes the agent; flags given on the command line win.
   // Then the user's defaults file (src/config) fills what neither flags nor the agent config set.
   const effective: ChatCommandOptions = withDefaults({
@@ -235,7 +234,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     watcher =
       agentFile === undefined || tools === null || toolsModule === null
         ? null
-        : watchTools(toolsModule.watchAgentConfig, agentFile, tools, chat, out, (names) => view.setTools(names));
+        : toolsModule.attachTools(agentFile, tools, chat, out, (names) => view.setTools(names));
     view.attach({
       interrupt: () => chat.interrupt(),
       toggleMute: () => {
@@ -268,36 +267,6 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     releaseReservedWavs();
     await stopSimulator?.();
   }
-}
-
-/** Hot reload: a valid edit re-declares the tools (session.update); an invalid one keeps the old ones. */
-function watchTools(
-  watchAgentConfig: typeof import('./tools/index.js').watchAgentConfig,
-  path: string,
-  runner: AgentToolRunner,
-  chat: Chat,
-  out: Output,
-  onTools: (names: string[]) => void,
-): { close(): void } {
-  return watchAgentConfig(path, (result) => {
-    if (!result.ok) {
-      out.warn(`tools: ${result.error.message} — keeping the previous tools`);
-      out.json({ event: 'tools-reload', ok: false, error: result.error.message });
-      return;
-    }
-    const before = runner.agent();
-    runner.replace(result.agent);
-    const names = runner.declarations().map((tool) => tool.name);
-    const sent = chat.updateTools(runner.declarations());
-    onTools(names);
-    out.line(out.chalk.cyan(`tools reloaded from ${path}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
-    out.json({ event: 'tools-reload', ok: true, tools: names, sent });
-    const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
-    if (frozen.length > 0) {
-      out.warn(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`);
-      out.json({ event: 'note', kind: 'restart-needed', changed: frozen, file: path });
-    }
-  });
 }
 
 async function sessionConfig(options: ChatCommandOptions, model: string, out: Output, signal: AbortSignal): Promise<SessionConfig> {

@@ -20,6 +20,7 @@ import { DEFAULT_MODEL, DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
 import { redact, registerSecret } from './redact.js';
+import { currentToolHandler, outsideToolHandlers } from './tools/handler.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
 
 /** The output flags that make sense on every command that prints (`devices --verbose`, `voices --json`). */
@@ -226,14 +227,20 @@ export async function run(): Promise<void> {
   let crashed = false;
   // An error nothing caught (a bug, or a tool handler's stray timer throwing): say so in one line, then
   // end the run the clean way (close 1000, recordings finalised, terminal restored) within a second.
+  // It runs in the context of what threw; a tool handler's timer is named, and the rest happens outside
+  // that handler's context (its message and the bounded exit are hydra-chat's, not the handler's).
   const crash = (error: unknown): void => {
-    if (crashed) return;
-    crashed = true;
-    process.exitCode = internal;
-    process.stderr.write(redact(`error: internal error: ${error instanceof Error ? error.message : String(error)}\n`));
-    process.stderr.write('hint: the session was ended cleanly; if this is not from your own tool code, please report it\n');
-    stopRun?.();
-    setTimeout(() => process.exit(internal), 1000).unref();
+    const tool = currentToolHandler();
+    outsideToolHandlers(() => {
+      if (crashed) return;
+      crashed = true;
+      process.exitCode = internal;
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(redact(tool === undefined ? `error: internal error: ${message}\n` : `error: tool "${tool}" threw outside its call (in a timer or callback): ${message}\n`));
+      process.stderr.write(tool === undefined ? 'hint: the session was ended cleanly; if this is not from your own tool code, please report it\n' : 'hint: the session was ended cleanly; fix the handler so that it catches its own errors\n');
+      stopRun?.();
+      setTimeout(() => process.exit(internal), 1000).unref();
+    });
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);

@@ -179,8 +179,12 @@ const sampleRate = check('sample rate', (value) => {
   return Number.isSafeInteger(rate) && rate >= 1000 && rate <= 384000 ? rate : BAD;
 });
 
-/** Arguments as a JSON string (§5.3); a server that sends the parsed object gets it re-serialised. */
-const argumentsText = check('string or object', (value) => (typeof value === 'string' ? value : isObject(value) ? JSON.stringify(value) : BAD));
+/**
+ * Arguments as a JSON string (§5.3); a server that sends a parsed value gets it re-serialised. Not only
+ * an object: `null`, `42` or an array still make a call that is answered (the runner's error output
+ * says the arguments must be an object), where a dropped frame would leave the model waiting for it.
+ */
+const argumentsText = check('a JSON value', (value) => (typeof value === 'string' ? value : (JSON.stringify(value) ?? BAD)));
 
 /** §4: the documented statuses; an unknown or missing one reads as `incomplete` (the response is over either way). */
 const responseStatus = check('status', (value, notes) => {

@@ -64,9 +64,29 @@ export function parseFrame(text: string): { frame: Record<string, unknown>; type
     return { problem: 'not valid JSON' };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not a JSON object' };
+  if (nestedPast(value, MAX_FRAME_DEPTH)) return { problem: `nested more than ${MAX_FRAME_DEPTH} levels deep` };
   const frame = value as Record<string, unknown>;
   if (typeof frame.type !== 'string') return { problem: 'missing string field "type"' };
   return { frame, type: frame.type };
+}
+
+/**
+ * Far deeper than any Hydra frame (a tool call's arguments object included): JSON.parse reads any
+ * depth, but what handles a frame next (the decoder, JSON.stringify for logs) recurses and would
+ * overflow the stack on a hostile one.
+ */
+const MAX_FRAME_DEPTH = 128;
+
+/** Whether `value` has objects or arrays nested more than `max` deep; walked without recursion. */
+function nestedPast(value: object, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** Client side: lenient. Unknown types are kept (forward compatible), malformed frames get a reason. */

@@ -18,7 +18,42 @@ export function registerSecret(secret: string | undefined): void {
 
 /** The text with every known secret, every api_key query value and every URL password replaced by `***`. */
 export function redact(text: string): string {
-  let out = text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***').replace(URL_PASSWORD, '$1***@');
+  return withoutSecrets(text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***').replace(URL_PASSWORD, '$1***@'));
+}
+
+/** The text with only the registered secrets replaced by `***` (a tool's output: its own URLs and tokens stay). */
+export function withoutSecrets(text: string): string {
+  let out = text;
   for (const secret of registered) out = out.split(secret).join('***');
   return out;
+}
+
+/**
+ * `withoutSecrets` for text cut out of a longer one (a capped output's head, stderr's tail): a secret
+ * cut in two leaves its start at the text's end or its end at the text's start; 4 or more of its
+ * characters there are replaced by `***` too.
+ */
+export function withoutSecretsAtCuts(text: string): string {
+  let out = withoutSecrets(text);
+  for (const secret of registered) {
+    for (let n = secret.length - 1; n >= 4; n--) {
+      if (out.endsWith(secret.slice(0, n))) {
+        out = `${out.slice(0, -n)}***`;
+        break;
+      }
+    }
+    for (let n = secret.length - 1; n >= 4; n--) {
+      if (out.startsWith(secret.slice(-n))) {
+        out = `***${out.slice(n)}`;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a registered secret occurs in `text` (an environment variable that holds the key under another name). */
+export function holdsSecret(text: string): boolean {
+  for (const secret of registered) if (text.includes(secret)) return true;
+  return false;
 }

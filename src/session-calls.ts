@@ -77,11 +77,18 @@ export function onArgumentsDelta(state: State, event: ServerEventOf<'response.fu
     ...(existing?.superseded === true ? { superseded: true } : {}),
   };
   const turn = state.turn !== null && state.turn.firstArgsDeltaAt === undefined ? { ...state.turn, firstArgsDeltaAt: at } : state.turn;
+  // The note shows the start of the arguments (the status line, --json): once that start is complete a
+  // delta changes nothing it shows. Carrying the whole text so far would make n tiny deltas cost n² in
+  // the --json log (5 GB for 100 000 one-character deltas).
+  const changed = soFar.length < ARGS_PREVIEW_CHARS || existing?.name !== call.name;
   return {
     state: { ...state, calls: withCall(state.calls, call), turn, phase: 'running-tool' },
-    effects: [{ type: 'show', note: { kind: 'tool-args', callId: call.callId, name: call.name, argumentsText: call.argumentsText } }],
+    effects: changed ? [{ type: 'show', note: { kind: 'tool-args', callId: call.callId, name: call.name, argumentsText: call.argumentsText.slice(0, ARGS_PREVIEW_CHARS) } }] : [],
   };
 }
+
+/** How much of the streamed arguments a tool-args note carries. */
+const ARGS_PREVIEW_CHARS = 200;
 
 export function onArgumentsDone(state: State, event: ServerEventOf<'response.function_call_arguments.done'>, at: number): Result {
   const oversized = oversizedId(state, event);

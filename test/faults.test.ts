@@ -530,7 +530,7 @@ describe('fault matrix: signals (the CLI)', () => {
     const run = startCli(['--json', '--url', sim.url, '--tools', tools, '--input', utterance, '--output', join(dir, 'crash-out.wav'), '--record', record, '--trailing-silence', '600000'], KEY_ENV);
     const code = await run.exited;
     expect(code, run.stderr()).toBe(70);
-    expect(run.stderr()).toMatch(/^error: internal error: stray timer in the tool$/m);
+    expect(run.stderr()).toMatch(/^error: tool "explode" threw outside its call \(in a timer or callback\): stray timer in the tool$/m);
     expect(run.stderr()).not.toMatch(/\n\s+at /); // no stack trace
     expect((await log.closes.waitFor(() => true, 'the close')).code).toBe(1000);
     const wav = wavSizes(record);

@@ -103,6 +103,17 @@ describe('siblings: other frames whose loss would hang the session', () => {
     expect(effects.filter((e) => e.type === 'run-tool')).toEqual([{ type: 'run-tool', callId: 'c1', name: 'get_weather', argumentsText: '{"city":"Oslo"}' }]);
   });
 
+  it('function_call_arguments.done with null, a number or an array as arguments still makes a call (answered with an error output)', () => {
+    for (const [value, text] of [[null, 'null'], [42, '42'], [['Oslo'], '["Oslo"]']] as const) {
+      const { effects } = feed([
+        configured({}),
+        { type: 'response.created', response: { id: 'r1' } },
+        { type: 'response.function_call_arguments.done', call_id: 'c1', name: 'get_weather', arguments: value },
+      ]);
+      expect(effects.filter((e) => e.type === 'run-tool')).toEqual([{ type: 'run-tool', callId: 'c1', name: 'get_weather', argumentsText: text }]);
+    }
+  });
+
   it('error and warning frames with null fields are shown, not dropped', () => {
     const { effects } = feed([
       { type: 'error', error: { type: 'invalid_request_error', code: null, message: 'bad voice', param: null, event_id: null } },

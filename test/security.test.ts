@@ -164,7 +164,7 @@ describe('the API key never shows', () => {
     }
     expect(crashed.code).toBe(70);
     expect(crashed.stdout + crashed.stderr).toMatch(/handler \*\*\*/);
-    expect(crashed.stderr).toMatch(/internal error: stray \*\*\*/);
+    expect(crashed.stderr).toMatch(/tool "leaky" threw outside its call \(in a timer or callback\): stray \*\*\*/);
     expectNoKey(crashed);
   });
 

@@ -62,4 +62,12 @@ describe('tools command', () => {
     const unknown = await cli('call', 'test/fixtures/tools/agent.ts', 'nope');
     expect(unknown.error).toMatchObject({ code: 'usage', message: 'test/fixtures/tools/agent.ts: no tool "nope" (tools: get_weather, ping)' });
   });
+
+  it('call: a failure whose stderr has several lines is one line of error; the model’s output keeps them', async () => {
+    const path = join(dir, 'multi.json');
+    await writeFile(path, JSON.stringify([{ name: 'fail', command: ['sh', '-c', 'echo one >&2; echo two >&2; exit 3'] }]));
+    const { err, error } = await cli('call', path, 'fail');
+    expect(JSON.parse(err[0]!).error).toBe('sh exited with code 3: one\ntwo');
+    expect(error).toMatchObject({ code: 'tool', message: expect.stringMatching(/^tool "fail" failed after \d+ ms: sh exited with code 3: one ⏎ two$/) });
+  });
 });

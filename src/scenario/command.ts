@@ -44,35 +44,41 @@ export function registerRunCommand(program: Command, ctx: RunCommandContext): vo
       if (flags.apiKey !== undefined) {
         ctx.err('warning: --api-key is visible to other users in the process list; prefer the SMALLEST_API_KEY environment variable');
       }
-      const scenario = await loadScenario(file, ctx.signal);
-      const progress = flags.json ? ctx.err : ctx.out;
-      progress(`running ${scenario.name} (${scenario.turns.length} turn${scenario.turns.length === 1 ? '' : 's'}${runs > 1 ? `, ${runs} runs, ${concurrency} at a time` : ''}) ${flags.mock ? 'on the built-in simulator' : `at ${redact(flags.url ?? DEFAULT_URL)}`}`);
-      const report = await runScenario(scenario, {
-        runs,
-        concurrency,
-        signal: ctx.signal,
-        env: ctx.env,
-        ...(flags.mock ? { mock: true } : { url: flags.url ?? DEFAULT_URL, apiKey }),
-        ...(flags.out === undefined ? {} : { outDir: flags.out }),
-        // Tool names and failure details come from the model and the server: cleaned like every log line.
-        onTurn: (run, turn) => progress(cleanField(progressLine(run, runs, scenario.turns.length, turn))),
-      });
-      if (flags.json) ctx.out(JSON.stringify(report));
-      else {
-        for (const line of renderText(report).split('\n')) ctx.out(cleanField(line, 4 * MAX_FIELD_CHARS));
-        ctx.out(`run folder: ${report.outDir}`);
+      // What the agent's tool code logs (console.log in a handler) is its log: stderr, so stdout stays the report.
+      const releaseConsole = (await import('../tools/console.js')).captureConsole(ctx.err);
+      try {
+        const scenario = await loadScenario(file, ctx.signal);
+        const progress = flags.json ? ctx.err : ctx.out;
+        progress(`running ${scenario.name} (${scenario.turns.length} turn${scenario.turns.length === 1 ? '' : 's'}${runs > 1 ? `, ${runs} runs, ${concurrency} at a time` : ''}) ${flags.mock ? 'on the built-in simulator' : `at ${redact(flags.url ?? DEFAULT_URL)}`}`);
+        const report = await runScenario(scenario, {
+          runs,
+          concurrency,
+          signal: ctx.signal,
+          env: ctx.env,
+          ...(flags.mock ? { mock: true } : { url: flags.url ?? DEFAULT_URL, apiKey }),
+          ...(flags.out === undefined ? {} : { outDir: flags.out }),
+          // Tool names and failure details come from the model and the server: cleaned like every log line.
+          onTurn: (run, turn) => progress(cleanField(progressLine(run, runs, scenario.turns.length, turn))),
+        });
+        if (flags.json) ctx.out(JSON.stringify(report));
+        else {
+          for (const line of renderText(report).split('\n')) ctx.out(cleanField(line, 4 * MAX_FIELD_CHARS));
+          ctx.out(`run folder: ${report.outDir}`);
+        }
+        if (ctx.signal.aborted) throw new HydraError('interrupted', 'interrupted');
+        if (report.passed) return;
+        const failed = report.runs.filter((run) => !run.passed);
+        // A session that never got going is that error (auth, no server), not a failed expectation.
+        const error = report.runs.every((run) => run.ended === 'error' && run.turns.every((turn) => turn.heard === 0)) ? report.runs[0]?.error : undefined;
+        if (error && failed.length === report.runs.length) {
+          throw new HydraError(knownCode(error.code), error.message);
+        }
+        const first = failed[0];
+        const reason = first ? `${runs > 1 ? `run ${first.run}: ` : ''}${first.reason ?? 'failed'}` : 'not every run finished';
+        throw new HydraError('scenario-failed', `${scenario.name}: ${failed.length}/${runs} run${runs === 1 ? '' : 's'} failed; ${reason}`);
+      } finally {
+        releaseConsole();
       }
-      if (ctx.signal.aborted) throw new HydraError('interrupted', 'interrupted');
-      if (report.passed) return;
-      const failed = report.runs.filter((run) => !run.passed);
-      // A session that never got going is that error (auth, no server), not a failed expectation.
-      const error = report.runs.every((run) => run.ended === 'error' && run.turns.every((turn) => turn.heard === 0)) ? report.runs[0]?.error : undefined;
-      if (error && failed.length === report.runs.length) {
-        throw new HydraError(knownCode(error.code), error.message);
-      }
-      const first = failed[0];
-      const reason = first ? `${runs > 1 ? `run ${first.run}: ` : ''}${first.reason ?? 'failed'}` : 'not every run finished';
-      throw new HydraError('scenario-failed', `${scenario.name}: ${failed.length}/${runs} run${runs === 1 ? '' : 's'} failed; ${reason}`);
     });
 }
 

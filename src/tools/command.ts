@@ -5,6 +5,7 @@
  * CLI's top level to print and map to an exit status.
  */
 import type { Command } from 'commander';
+import type { ToolRun } from '../chat.js';
 import { HydraError } from '../errors.js';
 import { cleanField, stripControls } from '../ui/sanitize.js';
 import type { LoadedTool } from './config.js';
@@ -28,14 +29,22 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
     .command('call <file> <name> [json]')
     .description('run one tool once, as the model would call it, and print its output')
     .action(async (file: string, name: string, json: string | undefined) => {
-      const [{ loadAgentConfig }, { createToolRunner }] = await Promise.all([import('./config.js'), import('./run.js')]);
+      const [{ loadAgentConfig }, { createToolRunner }, { captureConsole }] = await Promise.all([import('./config.js'), import('./run.js'), import('./console.js')]);
       const signal = io.signal ?? new AbortController().signal;
-      const runner = createToolRunner(await loadAgentConfig(file, { signal }));
-      if (!runner.agent().tools.some((tool) => tool.name === name)) {
-        const names = runner.agent().tools.map((tool) => tool.name).join(', ');
-        throw new HydraError('usage', `${file}: no tool "${name}" (tools: ${names === '' ? 'none' : names})`);
+      // What the config's code logs (console.log in a handler) is its log, not the tool's output: stderr,
+      // so `| jq` gets the output alone.
+      const releaseConsole = captureConsole(io.err);
+      let result: ToolRun;
+      try {
+        const runner = createToolRunner(await loadAgentConfig(file, { signal }));
+        if (!runner.agent().tools.some((tool) => tool.name === name)) {
+          const names = runner.agent().tools.map((tool) => tool.name).join(', ');
+          throw new HydraError('usage', `${file}: no tool "${name}" (tools: ${names === '' ? 'none' : names})`);
+        }
+        result = await runner.run(name, json ?? '{}', { signal, callId: 'call_cli' });
+      } finally {
+        releaseConsole();
       }
-      const result = await runner.run(name, json ?? '{}', { signal, callId: 'call_cli' });
       if (signal.aborted) throw new HydraError('interrupted', `stopped tool "${name}"`);
       if (result.ok) {
         // The output may come from anywhere (an HTTP tool's body): on a terminal it must not drive it.
@@ -44,7 +53,9 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
         return;
       }
       io.err(result.output);
-      throw new HydraError('tool', `tool "${name}" failed after ${Math.round(result.durationMs)} ms: ${result.error ?? 'error'}`);
+      // One line (a command's stderr may have several; the error output above keeps them).
+      const why = (result.error ?? 'error').trim().replace(/\s*\n\s*/g, ' ⏎ ');
+      throw new HydraError('tool', `tool "${name}" failed after ${Math.round(result.durationMs)} ms: ${why}`);
     });
 }
 

@@ -12,6 +12,7 @@ import { HydraError } from '../errors.js';
 import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from '../text-file.js';
 export { DEFAULT_TOOLS_FILES, findDefaultToolsFile } from './files.js';
 import type { ToolDefinition } from './define.js';
+import { captureConsole } from './console.js';
 import { compileArguments, isZodSchema, toJsonSchema } from './schema.js';
 
 export type ToolKind = 'handler' | 'result' | 'command' | 'http';
@@ -36,8 +37,11 @@ const KINDS: ToolKind[] = ['handler', 'result', 'command', 'http'];
 const TOOL_FIELDS = new Set(['name', 'description', 'parameters', 'timeoutMs', ...KINDS]);
 const AGENT_FIELDS = new Set(['$schema', 'instructions', 'voice', 'model', 'greet', 'tools']);
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-export type LoadOptions = { signal?: AbortSignal; timeoutMs?: number };
+/** `log`: where a code config's console output while it loads goes (else the console, as usual). */
+export type LoadOptions = { signal?: AbortSignal; timeoutMs?: number; log?: (text: string) => void };
 
 /** Loads and validates `path`; a code config that does not finish loading in time, or Ctrl-C, stops it. */
 export async function loadAgentConfig(path: string, options: LoadOptions = {}): Promise<LoadedAgent> {
@@ -68,11 +72,14 @@ async function importConfig(file: string, absolute: string, options: LoadOptions
     }
   }
   const jiti = createJiti(import.meta.url, { moduleCache: false, alias: { 'hydra-chat': packageEntry() } });
+  const releaseConsole = options.log ? captureConsole(options.log) : null;
   try {
     return await bounded(jiti.import(absolute, { default: true }), file, options);
   } catch (error) {
     if (error instanceof HydraError) throw error;
     throw invalid(`${file}: failed to load: ${firstLine(error)}`);
+  } finally {
+    releaseConsole?.();
   }
 }
 
@@ -194,11 +201,18 @@ function kindProblem(kind: ToolKind, value: unknown): { field: string; message: 
     case 'handler':
       return typeof value === 'function' ? null : { field: 'handler', message: 'must be a function' };
     case 'result':
-      return null;
+      try {
+        JSON.stringify(value);
+        return null;
+      } catch (error) {
+        return { field: 'result', message: `must be JSON-serialisable (${firstLine(error)})` };
+      }
     case 'command':
-      return Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== ''
-        ? null
-        : { field: 'command', message: 'must be a non-empty array of strings (argv, no shell)' };
+      if (!(Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== '')) {
+        return { field: 'command', message: 'must be a non-empty array of strings (argv, no shell)' };
+      }
+      // No program can receive one: the kernel's argv ends each string at the first NUL.
+      return value.some((part: string) => part.includes('\0')) ? { field: 'command', message: 'must not contain NUL characters' } : null;
     case 'http':
       return httpProblem(value);
   }
@@ -212,11 +226,19 @@ function httpProblem(value: unknown): { field: string; message: string } | null 
   if (typeof value.url !== 'string' || !isHttpUrl(value.url)) {
     return { field: 'http.url', message: 'must be an http:// or https:// URL' };
   }
+  // fetch refuses such a URL on every call, quoting it (password and all) in the error the model gets.
+  const { username, password } = new URL(value.url);
+  if (username !== '' || password !== '') return { field: 'http.url', message: 'must not carry a user name or password (send credentials in http.headers)' };
   if (value.method !== undefined && (typeof value.method !== 'string' || !/^[A-Za-z]+$/.test(value.method))) {
     return { field: 'http.method', message: 'must be an HTTP method such as POST' };
   }
   if (value.headers !== undefined && !(isRecord(value.headers) && Object.values(value.headers).every((v) => typeof v === 'string'))) {
     return { field: 'http.headers', message: 'must map header names to strings' };
+  }
+  // What fetch would refuse on every call (a name with a space, a value with a line break) is refused now.
+  for (const [name, header] of Object.entries((value.headers ?? {}) as Record<string, string>)) {
+    if (!HEADER_NAME.test(name)) return { field: 'http.headers', message: `${JSON.stringify(name).slice(0, 80)} is not a valid header name` };
+    if (/[\r\n\0]/.test(header)) return { field: `http.headers.${name}`, message: 'must not contain line breaks or NUL characters' };
   }
   return null;
 }

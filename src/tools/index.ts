@@ -3,4 +3,5 @@ export { defineAgent, defineTool, type AgentConfig, type ToolContext, type ToolD
 export { DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, findDefaultToolsFile, loadAgentConfig, validateAgentConfig, type LoadedAgent, type LoadedTool, type LoadOptions, type ToolKind } from './config.js';
 export { createToolRunner, DEFAULT_MAX_OUTPUT_BYTES, type AgentToolRunner } from './run.js';
 export { watchAgentConfig, type ReloadResult } from './watch.js';
+export { attachTools, toolLogLine } from './attach.js';
 export { registerToolsCommand, type ToolsCommandIo } from './command.js';

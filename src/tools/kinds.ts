@@ -8,6 +8,7 @@
  * aborts; failures are Errors whose messages the model sees.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { holdsSecret, withoutSecretsAtCuts } from '../redact.js';
 import type { ToolDefinition } from './define.js';
 import { killGroup, killPipeHolders, pipesOf, spawnGroup } from './process-group.js';
 import { ByteCap, StreamedOutput, utf8Tail } from './text.js';
@@ -22,8 +23,9 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
   const [program = '', ...rest] = argv;
   const executable = !isAbsolute(program) && /[\\/]/.test(program) ? resolve(cwd, program) : program;
   return new Promise((done, fail) => {
-    // The tool gets the user's environment minus the Hydra API key: a tool has no use for it.
-    const { SMALLEST_API_KEY: _key, ...env } = process.env;
+    // The tool gets the user's environment minus the Hydra API key, under whatever name it is held
+    // (SMALLEST_API_KEY, a copy, the --api-key value exported elsewhere): a tool has no use for it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name, value]) => name !== 'SMALLEST_API_KEY' && !holdsSecret(value ?? '')));
     const child = spawnGroup(executable, rest, { cwd, env, shell: false });
     const pipes = pipesOf(child);
     const stdout = new ByteCap(maxBytes);
@@ -68,7 +70,8 @@ export function runCommand(argv: string[], input: string, cwd: string, signal: A
       const ended = exit ?? { code: null, signal: null };
       if (ended.code === 0) return settle(() => done(new StreamedOutput(stdout.text(), false)));
       const how = ended.code === null ? `was killed by ${ended.signal}` : `exited with code ${ended.code}`;
-      const tail = utf8Tail(stderr).trim();
+      // Only stderr's end is kept: a key it printed may be cut in two there.
+      const tail = withoutSecretsAtCuts(utf8Tail(stderr)).trim();
       settle(() => fail(new Error(`${program} ${how}${tail === '' ? '' : `: ${tail}`}`)));
     });
   });
@@ -105,7 +108,7 @@ export async function callHttp(
     }
     const body = await readBounded(response, response.ok ? maxBytes : DETAIL_BYTES, request);
     if (!response.ok) {
-      const detail = body.text.trim();
+      const detail = (body.truncated ? withoutSecretsAtCuts(body.text) : body.text).trim();
       throw new Error(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}${detail === '' ? '' : `: ${detail}`}`);
     }
     return body;

@@ -12,7 +12,9 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ToolRun, ToolRunner } from '../chat.js';
 import type { Tool } from '../protocol.js';
+import { withoutSecrets, withoutSecretsAtCuts } from '../redact.js';
 import type { LoadedAgent, LoadedTool } from './config.js';
+import { runHandler } from './handler.js';
 import { callHttp, runCommand } from './kinds.js';
 import { compileArguments, type ArgumentCheck, type ArgumentCheckResult } from './schema.js';
 import { capOutput, markTruncated, StreamedOutput } from './text.js';
@@ -49,8 +51,49 @@ function prepare(agent: LoadedAgent): Map<string, Prepared> {
   return new Map(agent.tools.map((tool) => [tool.name, { tool, check: compileArguments(tool.definition.parameters, tool.parameters), cwd }]));
 }
 
-/** What a failure says: an Error's message, a thrown `{ message }` or string as is, anything else as JSON. */
+/** Deeper than the arguments of any real call; past it, whatever walks them next (a schema check, JSON.stringify) could run out of stack. */
+const MAX_ARGUMENTS_DEPTH = 100;
+
+/**
+ * The model's arguments: parsed (empty text is `{}`), at most MAX_ARGUMENTS_DEPTH deep, with every
+ * `__proto__` key dropped: a handler that merges its arguments (Object.assign) must not get a
+ * model-chosen prototype (no schema can declare one: compileArguments refuses it). Walked without
+ * recursion, as JSON.parse itself reads any depth.
+ */
+function parseArguments(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+  if (text.trim() === '') return { ok: true, value: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: `not valid JSON (${messageOf(error)})` };
+  }
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_ARGUMENTS_DEPTH) return { ok: false, problem: `nested more than ${MAX_ARGUMENTS_DEPTH} levels deep` };
+    Reflect.deleteProperty(node, '__proto__'); // an own key only: JSON.parse never sets a prototype
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return { ok: true, value };
+}
+
+/**
+ * What a failure says: an Error's message, a thrown `{ message }` or string as is, anything else as
+ * JSON. Never throws, whatever was thrown (a Proxy, a `message` getter that throws).
+ */
 function messageOf(error: unknown): string {
+  let text: string;
+  try {
+    text = describeThrown(error);
+  } catch {
+    return 'the tool failed with a value that cannot be read';
+  }
+  return text.trim() === '' ? 'the tool failed without saying why (an empty message)' : text;
+}
+
+function describeThrown(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') return (error as { message: string }).message;
   if (typeof error === 'string') return error;
@@ -69,18 +112,15 @@ async function runTool(
   maxOutputBytes: number,
 ): Promise<ToolRun> {
   const started = performance.now();
-  const answer = (ok: boolean, output: string): ToolRun => ({ ok, output: capOutput(output, maxOutputBytes), durationMs: performance.now() - started });
-  const fail = (message: string): ToolRun => ({ ...answer(false, JSON.stringify({ error: message })), error: message });
+  // The API key never leaves in an output, even one that read it from a file: the model would say it
+  // aloud (into recordings), and the screen and logs show what the model got.
+  const answer = (ok: boolean, output: string): ToolRun => ({ ok, output: capOutput(withoutSecrets(output), maxOutputBytes), durationMs: performance.now() - started });
+  const fail = (message: string): ToolRun => ({ ...answer(false, JSON.stringify({ error: message })), error: withoutSecrets(message) });
 
   if (entry === undefined) return fail(`unknown tool "${name}"`);
-  let parsed: unknown;
-  try {
-    // A `__proto__` key from the model is dropped: a handler that merges its arguments (Object.assign)
-    // must not get a model-chosen prototype. No schema can declare one (compileArguments refuses it).
-    parsed = argumentsText.trim() === '' ? {} : JSON.parse(argumentsText, (key, value: unknown) => (key === '__proto__' ? undefined : value));
-  } catch (error) {
-    return fail(`invalid arguments: not valid JSON (${messageOf(error)})`);
-  }
+  const arguments_ = parseArguments(argumentsText);
+  if (!arguments_.ok) return fail(`invalid arguments: ${arguments_.problem}`);
+  const parsed = arguments_.value;
   if (context.signal.aborted) return fail('cancelled');
 
   // The call's own signal: it aborts on the tool's timeout or when the session's signal does.
@@ -104,7 +144,7 @@ async function runTool(
     }
     if (!checked.ok) return fail(`invalid arguments: ${checked.problem}`);
     const value = await Promise.race([invoke(entry, checked.value, { signal, callId: context.callId }, maxOutputBytes), stopped]);
-    if (value instanceof StreamedOutput) return answer(true, value.truncated ? markTruncated(value.text, maxOutputBytes) : value.text);
+    if (value instanceof StreamedOutput) return answer(true, value.truncated ? markTruncated(value.text, maxOutputBytes, withoutSecretsAtCuts) : value.text);
     if (typeof value === 'string') return answer(true, value);
     let output: string;
     try {
@@ -124,7 +164,7 @@ async function invoke(entry: Prepared, args: unknown, context: { signal: AbortSi
   const { definition, kind } = entry.tool;
   switch (kind) {
     case 'handler':
-      return definition.handler!(args, context);
+      return runHandler(entry.tool.name, definition.handler!, args, context);
     case 'result':
       return definition.result;
     case 'command':

@@ -46,11 +46,14 @@ function convertZod(schema: ZodType): Record<string, unknown> {
 
 /** A checker for one tool's arguments; throws an Error when the JSON Schema does not compile. */
 export function compileArguments(parameters: Record<string, unknown> | ZodType | undefined, jsonSchema: Record<string, unknown>): ArgumentCheck {
-  // ajv skips a property named __proto__ (it would never be checked): refuse it here, by name.
-  if (hasProtoKey(jsonSchema)) throw new Error('a key named "__proto__" cannot be checked; rename it');
+  checkTree(jsonSchema, new Set(), 0);
   let validate: ReturnType<Ajv['compile']>;
   try {
     validate = ajv.compile(jsonSchema);
+  } catch (error) {
+    // ajv follows a $ref chain that leads back to itself with no schema in between until the stack runs out.
+    if (error instanceof RangeError) throw new Error('a "$ref" leads back to itself without a schema in between (a $ref loop)');
+    throw error;
   } finally {
     ajv.removeSchema(jsonSchema); // compiled functions stand alone; do not keep every reloaded schema alive
   }
@@ -73,11 +76,22 @@ export function compileArguments(parameters: Record<string, unknown> | ZodType |
   };
 }
 
-/** Whether `__proto__` is an own key anywhere in `value` (JSON.parse makes it one). */
-function hasProtoKey(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(hasProtoKey);
-  if (typeof value !== 'object' || value === null) return false;
-  return Object.hasOwn(value, '__proto__') || Object.values(value).some(hasProtoKey);
+/** Deeper than any schema a person writes; past it a walk of the schema (ajv's too) could run out of stack. */
+const MAX_SCHEMA_DEPTH = 200;
+
+/**
+ * Throws when the schema cannot be checked as written: a `__proto__` key anywhere (JSON.parse makes it
+ * an own key, and ajv skips it, so it would never be checked), an object that contains itself (a code
+ * config's cycle, which no JSON text can express), or nesting past MAX_SCHEMA_DEPTH.
+ */
+function checkTree(value: unknown, ancestors: Set<object>, depth: number): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (ancestors.has(value)) throw new Error('the schema contains itself (a cycle); express recursion with "$ref": "#/..." instead');
+  if (depth > MAX_SCHEMA_DEPTH) throw new Error(`nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) throw new Error('a key named "__proto__" cannot be checked; rename it');
+  ancestors.add(value);
+  for (const child of Object.values(value)) checkTree(child, ancestors, depth + 1);
+  ancestors.delete(value);
 }
 
 /** Whether checking against `schema` may take long on a hostile value: regular expressions, uniqueItems. */

@@ -77,8 +77,11 @@ export class ByteCap {
   }
 }
 
-/** A stopped stream's head, marked, within `maxBytes`: how many bytes it had in total is unknown. */
-export function markTruncated(head: string, maxBytes: number): string {
+/**
+ * A stopped stream's head, marked, within `maxBytes`: how many bytes it had in total is unknown.
+ * `tidy` sees the head as cut (it may only shorten it): what the cut split in two is its business.
+ */
+export function markTruncated(head: string, maxBytes: number, tidy: (cut: string) => string = (cut) => cut): string {
   const marker = `…[truncated: the output passed ${maxBytes} bytes, so the tool was stopped]`;
-  return `${utf8Head(head, maxBytes - Buffer.byteLength(marker, 'utf8'))}${marker}`;
+  return `${tidy(utf8Head(head, maxBytes - Buffer.byteLength(marker, 'utf8')))}${marker}`;
 }

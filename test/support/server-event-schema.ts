@@ -136,7 +136,7 @@ const ArgumentsDelta = serverEvent('response.function_call_arguments.delta', {
   output_index: lax('output_index', z.number()),
 });
 /** Arguments as a JSON string (§5.3); a server that sends the parsed object gets it re-serialised. */
-const ArgumentsText = z.union([z.string(), z.record(z.string(), z.unknown()).transform((value) => JSON.stringify(value))]);
+const ArgumentsText = z.union([z.string(), z.unknown().refine((value) => value !== undefined).transform((value) => JSON.stringify(value))]);
 const ArgumentsDone = serverEvent('response.function_call_arguments.done', {
   response_id: lax('response_id', z.string()),
   call_id: z.string(),
