@@ -16,7 +16,8 @@ import { FileInput, isReplayable, replayLine } from './input-replay.js';
 import { Playback } from './playback.js';
 import { sessionUpdate, type ClientEvent } from './protocol.js';
 import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
-import { configuredTimeoutError, inputVerdict, noReply, replyKey } from './watchdogs.js';
+import { ReplyWatch } from './reply-watch.js';
+import { configuredTimeoutError, inputVerdict, replyKey, turnNeverEnded } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
 import { callTool } from './tool-call.js';
 import { isVoiceRejection, voiceFallback, type VoiceFallback } from './voice-fallback.js';
@@ -42,7 +43,7 @@ class ChatShell {
   private readonly file: FileInput | null;
   private toolAbort = new AbortController();
   private timers = new Set<NodeJS.Timeout>();
-  private replyTimer: NodeJS.Timeout | null = null;
+  private readonly replyWatch: ReplyWatch;
   private finish: ((outcome: ChatOutcome) => void) | null = null;
   private sessionId = '';
   /** Turns answered by sessions that have ended (the current one's are in State). */
@@ -62,6 +63,17 @@ class ChatShell {
     this.options = options;
     this.file = isReplayable(options.source) ? new FileInput(options.source) : null;
     this.voice = voiceFallback(options.session, options.model);
+    this.replyWatch = new ReplyWatch({
+      ms: options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs,
+      inputName: options.inputName,
+      after: (ms, run) => this.after(ms, run),
+      cancel: (timer) => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      },
+      fail: (error) => this.fail(error),
+      warn: (note) => this.note(note),
+    });
     this.playback = new Playback(options.outputPath, (error) => this.fail(toHydraError(error, 'output-file')));
   }
 
@@ -230,6 +242,7 @@ class ChatShell {
   private onInbound(frame: Inbound): void {
     // Only when something logs frames (--json, --verbose), and described only when read.
     if (this.options.logFrames !== false) this.options.observe(lazyInbound(frame.decoded, frame.at - this.startedAt));
+    this.replyWatch.inbound(frame.at);
     const action = inboundAction(frame.decoded);
     if (action.kind === 'note') {
       if (action.configuredProblem !== undefined) this.malformedConfigured = action.configuredProblem;
@@ -256,7 +269,7 @@ class ChatShell {
     this.state = state;
     for (const effect of effects) this.perform(effect);
     if (state.phase !== before) this.options.observe({ type: 'connection', detail: { status: 'phase', phase: state.phase } });
-    this.watchReply();
+    this.replyWatch.update(this.state);
     this.checkInputFinished();
   }
 
@@ -290,27 +303,6 @@ class ChatShell {
     this.timers.add(timer);
     return timer;
   }
-
-  /** Issue 12.2: a detected turn must be answered within --reply-timeout (watchdogs.ts says what counts). */
-  private watchReply(): void {
-    const key = replyKey(this.state);
-    if (key === this.replyKey) return;
-    this.replyKey = key;
-    if (this.replyTimer !== null) {
-      clearTimeout(this.replyTimer);
-      this.timers.delete(this.replyTimer);
-      this.replyTimer = null;
-    }
-    if (key === null) return;
-    const ms = this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs;
-    this.replyTimer = this.after(ms, () => {
-      this.replyTimer = null;
-      const verdict = noReply(ms, this.options.inputName);
-      if (verdict.kind === 'error') this.fail(verdict.error);
-      else this.note(verdict.note);
-    });
-  }
-  private replyKey: number | null = null;
 
   private async runTool(callId: string, name: string, argumentsText: string): Promise<void> {
     const signal = this.toolAbort.signal;
@@ -371,6 +363,8 @@ class ChatShell {
     if (!end) return;
     const silentMs = this.file ? this.file.silenceAfterEnd() : this.silenceAfterInputMs;
     if (silentMs < end.trailingSilenceMs) return;
+    const replyMs = this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs;
+    if (this.state?.phase === 'user-speaking' && silentMs >= end.trailingSilenceMs + replyMs) return this.fail(turnNeverEnded(replyMs, this.options.inputName ?? 'the input'));
     if (!this.state || !isQuiet(this.state)) return;
     if (this.playback.sink && !this.playback.sink.idle()) return;
     const error = inputVerdict(this.options.inputName, this.heardTurns > 0, false);
@@ -380,8 +374,7 @@ class ChatShell {
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.replyTimer = null;
-    this.replyKey = null;
+    this.replyWatch.reset();
   }
 
   private async teardown(): Promise<void> {

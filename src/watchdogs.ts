@@ -25,6 +25,29 @@ export function noReply(ms: number, inputName: string | undefined): { kind: 'err
   return { kind: 'warning', note: { kind: 'warning', code: 'no-reply', message: `${message}; still listening` } };
 }
 
+/**
+ * The server owes us frames: a response it started is not done, or a tool call's arguments are still
+ * streaming. Silence then means it stopped mid-reply (a live server streams faster than real time).
+ */
+export function serverOwes(state: State | null): boolean {
+  if (state === null || !state.configured) return false;
+  if (state.responseId !== null) return true;
+  for (const call of state.calls.values()) if (call.status === 'streaming') return true;
+  return false;
+}
+
+/** A reply that stopped arriving without a close: with an input file the run fails (exit 19); live, a warning. */
+export function stalled(ms: number, inputName: string | undefined): ReturnType<typeof noReply> {
+  const message = `the reply stopped: nothing from the server for ${Math.round(ms / 100) / 10} s in the middle of a response`;
+  if (inputName !== undefined) return { kind: 'error', error: new HydraError('no-reply', `${message} (turn in ${inputName})`) };
+  return { kind: 'warning', note: { kind: 'warning', code: 'reply-stalled', message: `${message}; still listening` } };
+}
+
+/** With an input file: the server heard speech start but never its end, long after the file and its trailing silence. */
+export function turnNeverEnded(ms: number, inputName: string): HydraError {
+  return new HydraError('no-reply', `the server heard speech in ${inputName} but never ended the turn (no speech_stopped within ${Math.round(ms / 100) / 10} s after the input ended)`);
+}
+
 /** An input file in which the server detected no turn at all (issue 12.2). */
 export function noSpeechError(inputName: string): HydraError {
   return new HydraError('no-speech', `the server heard no speech in ${inputName}`, { hint: 'is the file speech, loud enough, and not just silence?' });

@@ -49,6 +49,8 @@ export type StrictConnection = {
   send(event: Json): void;
   /** Sends raw bytes/text as they are. */
   raw(data: string | Buffer, binary?: boolean): void;
+  /** From now on the server sends nothing by itself (a test's own `send`/`raw` still go out). */
+  mute(): void;
   /** A documented reply of `ms` of 48 kHz audio (response.created … response.done). */
   reply(ms: number, paced?: boolean): Promise<void>;
   readonly received: Json[];
@@ -176,52 +178,58 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
     let lastOutputAt = 0;
     let narrationMs = 0;
     let responseCreateExpected = false;
+    let muted = false;
 
     const conn: StrictConnection = {
       index,
       socket,
       received,
       send: (event) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ event_id: svId(), ...event })),
+      mute: () => void (muted = true),
       raw: (data, binary = false) => socket.readyState === WebSocket.OPEN && socket.send(data, { binary }),
       reply: (ms, paced = false) => reply(ms, paced),
     };
     connections.push(conn);
 
+    const emit = (event: Json): void => {
+      if (!muted) conn.send(event);
+    };
+
     async function reply(ms: number, paced: boolean): Promise<void> {
       const id = `resp_${randomBytes(4).toString('hex')}`;
       const item = `item_${randomBytes(4).toString('hex')}`;
       responding = { id, cancelled: false };
-      conn.send({ type: 'response.created', response: { id, status: 'in_progress' } });
-      conn.send({ type: 'conversation.item.added', item: { id: item, type: 'message', role: 'assistant', status: 'in_progress', content: [{ type: 'output_audio', text: null }] } });
+      emit({ type: 'response.created', response: { id, status: 'in_progress' } });
+      emit({ type: 'conversation.item.added', item: { id: item, type: 'message', role: 'assistant', status: 'in_progress', content: [{ type: 'output_audio', text: null }] } });
       const audio = replyAudio(ms);
       const chunk = (OUT_RATE / 1000) * 40 * 2;
       for (let at = 0; at < audio.length; at += chunk) {
         if (responding?.id !== id || responding.cancelled) return;
-        conn.send({ type: 'response.output_audio.delta', response_id: id, item_id: item, output_index: 0, content_index: 0, delta: audio.subarray(at, at + chunk).toString('base64') });
+        emit({ type: 'response.output_audio.delta', response_id: id, item_id: item, output_index: 0, content_index: 0, delta: audio.subarray(at, at + chunk).toString('base64') });
         if (paced) await new Promise((resolve) => setTimeout(resolve, 40));
       }
       if (responding?.id !== id) return;
       responding = null;
-      conn.send({ type: 'response.output_audio.done', response_id: id, item_id: item, output_index: 0, content_index: 0 });
-      conn.send({ type: 'conversation.item.done', item: { id: item, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_audio', text: null }] } });
-      conn.send({ type: 'response.done', response: { id, status: 'completed', output: [{ id: item, type: 'message', role: 'assistant', status: 'completed' }] } });
+      emit({ type: 'response.output_audio.done', response_id: id, item_id: item, output_index: 0, content_index: 0 });
+      emit({ type: 'conversation.item.done', item: { id: item, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_audio', text: null }] } });
+      emit({ type: 'response.done', response: { id, status: 'completed', output: [{ id: item, type: 'message', role: 'assistant', status: 'completed' }] } });
     }
 
     function toolTurn(calls: { name: string; arguments: Record<string, unknown> }[], replyMs: number): void {
       const id = `resp_${randomBytes(4).toString('hex')}`;
-      conn.send({ type: 'response.created', response: { id, status: 'in_progress' } });
+      emit({ type: 'response.created', response: { id, status: 'in_progress' } });
       const output: Json[] = [];
       for (const call of calls) {
         const callId = `call_${randomBytes(4).toString('hex')}`;
         const args = JSON.stringify(call.arguments);
         const half = Math.floor(args.length / 2);
-        conn.send({ type: 'response.function_call_arguments.delta', response_id: id, call_id: callId, name: call.name, delta: args.slice(0, half) });
-        conn.send({ type: 'response.function_call_arguments.delta', response_id: id, call_id: callId, delta: args.slice(half) });
-        conn.send({ type: 'response.function_call_arguments.done', response_id: id, call_id: callId, name: call.name, arguments: args });
+        emit({ type: 'response.function_call_arguments.delta', response_id: id, call_id: callId, name: call.name, delta: args.slice(0, half) });
+        emit({ type: 'response.function_call_arguments.delta', response_id: id, call_id: callId, delta: args.slice(half) });
+        emit({ type: 'response.function_call_arguments.done', response_id: id, call_id: callId, name: call.name, arguments: args });
         awaitingOutputs.add(callId);
         output.push({ type: 'function_call', call_id: callId, name: call.name, arguments: args, status: 'completed' });
       }
-      conn.send({ type: 'response.done', response: { id, status: 'completed', output } });
+      emit({ type: 'response.done', response: { id, status: 'completed', output } });
       answered = new Set();
       narrationMs = replyMs;
       responseCreateExpected = true;
@@ -259,10 +267,10 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
           const cut = responding;
           cut.cancelled = true;
           responding = null;
-          conn.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(audioMs - ms), item_id: `item_u${turn}` });
-          conn.send({ type: 'response.done', response: { id: cut.id, status: 'cancelled', status_details: { reason: 'interrupted' } } });
+          emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(audioMs - ms), item_id: `item_u${turn}` });
+          emit({ type: 'response.done', response: { id: cut.id, status: 'cancelled', status_details: { reason: 'interrupted' } } });
         } else {
-          conn.send({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(audioMs - ms), item_id: `item_u${turn}` });
+          emit({ type: 'input_audio_buffer.speech_started', audio_start_ms: Math.round(audioMs - ms), item_id: `item_u${turn}` });
         }
         options.hooks?.speechStarted?.(conn);
       } else if (speaking) {
@@ -270,8 +278,8 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
         if (quietMs >= 400) {
           speaking = false;
           const item = `item_u${turn}`;
-          conn.send({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(audioMs), item_id: item });
-          conn.send({ type: 'conversation.item.done', item: { id: item, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', text: null }] } });
+          emit({ type: 'input_audio_buffer.speech_stopped', audio_end_ms: Math.round(audioMs), item_id: item });
+          emit({ type: 'conversation.item.done', item: { id: item, type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_audio', text: null }] } });
           endOfTurn();
         }
       }
@@ -288,7 +296,7 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
           else if (firstConfigure !== text) say(`session.configure differs from the first connection's (§1.5: replay the same state)`);
           if (options.hooks?.configure?.(conn, frame) === true) return;
           configured = true;
-          conn.send({ type: 'session.configured', session: { ...frame.session, output_audio_sample_rate: OUT_RATE } });
+          emit({ type: 'session.configured', session: { ...frame.session, output_audio_sample_rate: OUT_RATE } });
           return;
         }
         case 'session.update':
