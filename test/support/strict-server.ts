@@ -33,6 +33,12 @@ const MAX_AUDIO_BYTES = 1280;
 const AHEAD_LIMIT_MS = 600;
 /** §5.4: "about 200 ms" after the last output; less than this is no debounce at all. */
 const MIN_DEBOUNCE_MS = 100;
+/** §2.3: the voices of each model tag (May 2026 for `hydra`; the AsyncAPI rosters for the others). */
+const ROSTERS: Record<string, string[]> = {
+  hydra: ['wren', 'sloane', 'marlowe', 'reed', 'knox', 'tate'],
+  'hydra-v1.0': ['vaughn', 'brooks', 'cole', 'hayes', 'pierce', 'sterling', 'ellis', 'lane', 'quinn', 'arden', 'rowan', 'blair', 'emery', 'sawyer'],
+  'hydra-v1.1': ['zoe', 'maya', 'elena', 'ivy', 'grace', 'alex', 'aria', 'leo', 'sam', 'kai'],
+};
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** What the server does once the VAD ends a user turn. */
@@ -81,6 +87,8 @@ export type StrictServer = {
 // ── The schema: AsyncAPI payloads + the keys each object may carry ──────────
 
 const spec = parse(readFileSync(new URL('../fixtures/hydra-ws.asyncapi.yaml', import.meta.url), 'utf8')) as Json;
+// §2.3: the spec's voice enum lacks the May 2026 roster of ?model=hydra (checked per model below).
+(spec.components.schemas.SessionConfig.properties.voice.enum as string[]).push('wren', 'sloane', 'marlowe', 'reed', 'knox', 'tate');
 const CLIENT_MESSAGES: Record<string, string> = {
   'session.configure': 'sessionConfigure',
   'session.update': 'sessionUpdate',
@@ -157,8 +165,9 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
 
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     const index = connections.length;
+    const model = new URL(request.url ?? '/', 'http://x').searchParams.get('model') ?? 'hydra-v1.1';
     const say = (problem: string): void => void violations.push(`connection ${index}: ${problem}`);
     const received: Json[] = [];
     const eventIds = new Set<string>();
@@ -295,8 +304,12 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
           if (firstConfigure === null) firstConfigure = text;
           else if (firstConfigure !== text) say(`session.configure differs from the first connection's (§1.5: replay the same state)`);
           if (options.hooks?.configure?.(conn, frame) === true) return;
+          const voice = frame.session?.voice as string | undefined;
+          if (voice !== undefined && !(ROSTERS[model] ?? []).includes(voice)) say(`voice ${voice} is not on the ${model} roster (§2.3)`);
           configured = true;
           emit({ type: 'session.configured', session: { ...frame.session, output_audio_sample_rate: OUT_RATE } });
+          // §2.5: the model speaks first, with no speech_started before it.
+          if (frame.session?.generate_initial_response === true) void reply(400, false);
           return;
         }
         case 'session.update':
