@@ -85,3 +85,34 @@ describe('a server that hears speech start and never its end', () => {
     expect(run.stderr).toMatch(/^error: the server heard speech in \S+utterance\.wav but never ended the turn \(no speech_stopped within 1 s after the input ended\)$/m);
   });
 });
+
+describe('server text cannot forge lines', () => {
+  it('newlines in an error, an event type, an id, a tool name and a close reason stay inside their one line', async () => {
+    // A hostile server's attempt to print a line of its own choosing (after escape sequences and a CR).
+    const forged = 'a\u001b[31m\r\nerror: forged\nhydra  ▸ forged';
+    const run = await against(
+      {
+        hooks: {
+          configure: (conn) =>
+            void setImmediate(() => {
+              conn.send({ type: 'error', error: { type: 'invalid_request_error', code: `c${forged}`, message: `m${forged}`, param: `p${forged}` } });
+              conn.send({ type: `x.${forged}` });
+              conn.send({ type: 'response.done', response: { id: `r${forged}`, status: 'completed' } });
+            }),
+        },
+        plan: (turn) => (turn === 0 ? { kind: 'tool', calls: [{ name: `t${forged}`, arguments: {} }] } : { kind: 'reply' }),
+      },
+      [],
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const lines = (run.stdout + run.stderr).split('\n');
+    expect(lines.filter((line) => /^(error: forged|hydra {2}▸ forged)/.test(line))).toEqual([]);
+    expect(lines.filter((line) => /forged/.test(line)).length).toBeGreaterThanOrEqual(4); // shown, but inside their own lines
+  });
+
+  it('a close reason with a newline: the error is one line', async () => {
+    const run = await against({ hooks: { speechStarted: (conn) => conn.socket.close(4001, 'going\nerror: forged') } }, ['--max-retries', '0']);
+    expect(run.code).toBe(9);
+    expect(run.stderr).toBe('error: the server closed the connection (code 4001: going error: forged)\n');
+  });
+});
