@@ -78,7 +78,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new HydraError('connect-failed', `no session.created within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => fail(new HydraError('connect-failed', `no session.created within ${timeoutMs / 1000} s`)), timeoutMs);
     const onAbort = (): void => fail(new HydraError('interrupted', 'cancelled while connecting'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanupHandshake = (): void => {

@@ -116,3 +116,139 @@ describe('server text cannot forge lines', () => {
     expect(run.stderr).toBe('error: the server closed the connection (code 4001: going error: forged)\n');
   });
 });
+
+describe('broken frames: each noted once, the conversation goes on (exit 0, the reply in the WAV)', () => {
+  it('non-JSON, binary, non-object, unknown types, missing and wrong-typed fields', async () => {
+    const run = await against({
+      hooks: {
+        configure: (conn) =>
+          void setImmediate(() => {
+            for (const text of ['not json', '[]', 'null', '"text"', '{"type":5}', '{"no":"type"}']) conn.raw(text);
+            conn.raw(Buffer.from([0xde, 0xad]), true);
+            conn.send({ type: 'x.future_event', payload: {} });
+            conn.send({ type: 'response.output_audio.delta' });
+            conn.send({ type: 'response.created', response: { id: 5 } });
+            conn.send({ type: 'session.created' });
+            conn.send({ type: 'error' });
+          }),
+      },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^note: ignored a malformed frame: not valid JSON$/m);
+    expect(run.stdout).toMatch(/^note: ignored an unknown event type "x\.future_event"$/m);
+    expect(run.stdout).toMatch(/^note: ignored a malformed frame \(response\.created\): response\.id: expected string, received number$/m);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
+    expect(wavSizes(run.output).dataBytes).toBe(400 * 96);
+  });
+
+  it('audio deltas with invalid base64 or an odd byte count are dropped; the good ones are kept', async () => {
+    const run = await against({
+      plan: custom((conn) => {
+        conn.send({ type: 'response.created', response: { id: 'resp_r1' } });
+        conn.send({ ...delta('resp_r1'), delta: '!!!!' });
+        conn.send(delta('resp_r1', 3));
+        conn.send(delta('resp_r1', 960));
+        conn.send({ type: 'response.done', response: { id: 'resp_r1', status: 'completed' } });
+      }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^note: dropped an audio delta: invalid base64$/m);
+    expect(run.stdout).toMatch(/^note: dropped an audio delta: odd number of PCM16 bytes \(3\)$/m);
+    expect(wavSizes(run.output)).toMatchObject({ dataBytes: 960, riffBytes: 36 + 960 });
+  });
+
+  it('a flood of 20 000 tiny deltas: all of them kept, in order, and the run ends', async () => {
+    const run = await against({
+      plan: custom((conn) => {
+        conn.send({ type: 'response.created', response: { id: 'resp_r1' } });
+        for (let i = 0; i < 20_000; i += 1) conn.send(delta('resp_r1', 4));
+        conn.send({ type: 'response.done', response: { id: 'resp_r1', status: 'completed' } });
+      }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(wavSizes(run.output).dataBytes).toBe(80_000);
+  });
+
+  it('duplicate and out-of-order response ids: noted, the current response plays, late audio is dropped', async () => {
+    const run = await against({
+      plan: custom((conn) => {
+        conn.send({ type: 'response.done', response: { id: 'resp_r0', status: 'completed' } }); // done before created
+        conn.send({ type: 'response.created', response: { id: 'resp_r1' } });
+        conn.send(delta('resp_r1'));
+        conn.send({ type: 'response.created', response: { id: 'resp_r1' } }); // duplicate
+        conn.send({ type: 'response.created', response: { id: 'resp_r2' } });
+        conn.send(delta('resp_r1')); // late
+        conn.send(delta('resp_r2'));
+        conn.send({ type: 'response.done', response: { id: 'resp_r1', status: 'completed' } });
+        conn.send({ type: 'response.done', response: { id: 'resp_r2', status: 'completed' } });
+        conn.send({ type: 'response.done', response: { id: 'resp_r2', status: 'completed' } }); // duplicate
+      }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/response resp_r0 never started/);
+    expect(run.stdout).toMatch(/response resp_r1 had already started/);
+    expect(run.stdout).toMatch(/dropped late audio of response resp_r1/);
+    expect(run.stdout).toMatch(/response resp_r2 had already ended/);
+    expect(wavSizes(run.output).dataBytes).toBe(2 * 960);
+  });
+});
+
+describe('error events: every documented code (and an unknown one) is one line and not fatal without a close', () => {
+  it('invalid_frame, invalid_request_error, invalid_audio, tool_response_timeout, internal_error, session_ended, server_full, made_up', async () => {
+    const codes = ['invalid_frame', 'invalid_request_error', 'invalid_audio', 'tool_response_timeout', 'internal_error', 'session_ended', 'server_full', 'made_up'];
+    const run = await against({
+      hooks: {
+        configure: (conn) =>
+          void setImmediate(() => {
+            for (const code of codes) conn.send({ type: 'error', error: { type: 'invalid_request_error', code, message: `about ${code} (key ${KEY})` } });
+          }),
+      },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    for (const code of codes) expect(run.stdout.match(new RegExp(`^server error: .*about ${code} \\(key \\*\\*\\*\\) \\(${code}\\)$`, 'gm'))).toHaveLength(1);
+    expect(run.stdout).toMatch(/summary · .* · 1 turn ·/);
+  });
+});
+
+describe('closes: each code gets its documented exit (README), retried as §1.7 says', () => {
+  it.each([
+    [1000, 18, 1, /^error: the server heard no speech in /m],
+    [1001, 9, 2, /^error: the server closed the connection \(code 1001: bye\)$/m],
+    [1008, 9, 2, /^error: the server closed the connection \(code 1008: bye\)$/m],
+    [1011, 9, 2, /^error: the server closed the connection \(code 1011: bye\)$/m],
+    [1013, 7, 2, /^error: Hydra is at capacity \(server_full\)$/m],
+    [1009, 9, 1, /^error: the server closed the connection \(1009 message too big\)/m],
+    [4000, 9, 2, /^error: the server closed the connection \(code 4000: bye\)$/m],
+  ])('close %i as the user starts speaking: exit %i after %i connection(s)', async (code, exit, connections, line) => {
+    const run = await against({ hooks: { speechStarted: (conn) => conn.socket.close(code, 'bye') } }, ['--max-retries', '1']);
+    expect(run.code, run.stdout).toBe(exit);
+    expect(run.stderr).toMatch(line);
+    expect(run.server.connections).toHaveLength(connections);
+  });
+
+  it('a close during a tool call: the dead session\'s result is not sent; the new session runs the call and answers', async () => {
+    const run = await against({
+      plan: (_turn, connection) =>
+        connection === 0
+          ? { kind: 'custom', run: (conn) => {
+              conn.send({ type: 'response.created', response: { id: 'resp_r1' } });
+              conn.send({ type: 'response.function_call_arguments.done', response_id: 'resp_r1', call_id: 'call_dead', name: 'get_time', arguments: '{}' });
+              conn.send({ type: 'response.done', response: { id: 'resp_r1', status: 'completed' } });
+              conn.socket.close(1011);
+            } }
+          : { kind: 'tool', calls: [{ name: 'get_time', arguments: {} }] },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.server.connections).toHaveLength(2);
+    expect(run.server.connections[1]!.received.filter((frame) => frame.type === 'conversation.item.create')).toHaveLength(1);
+    expect(JSON.stringify(run.server.connections[1]!.received)).not.toContain('call_dead');
+  });
+});
+
+describe('a server that accepts the socket and then says nothing', () => {
+  it('no session.created: exit 9 after the 10 s handshake timeout, one line', async () => {
+    const run = await against({ hooks: { open: () => true } });
+    expect(run.code).toBe(9);
+    expect(run.stderr).toBe('error: no session.created within 10 s\n');
+  }, 20_000);
+});
