@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect, MAX_PENDING_FRAMES, type Inbound } from '../src/connection.js';
 import { cli, type Run } from './support/cli-process.js';
 import { startStrictServer, type StrictConnection, type StrictOptions, type StrictServer } from './support/strict-server.js';
 import { silence, tone, wavSizes, writeWav16k } from './fixtures/faults/harness.js';
@@ -249,6 +250,35 @@ describe('a server that accepts the socket and then says nothing', () => {
   it('no session.created: exit 9 after the 10 s handshake timeout, one line', async () => {
     const run = await against({ hooks: { open: () => true } });
     expect(run.code).toBe(9);
-    expect(run.stderr).toBe('error: no session.created within 10 s\n');
+    expect(run.stderr).toBe('error: no usable session.created within 10 s\n');
   }, 20_000);
+});
+
+describe('before session.created (the connection, in process)', () => {
+  const open = async (hook: (conn: StrictConnection) => void): Promise<StrictServer> => {
+    const server = await startStrictServer({ apiKey: KEY, hooks: { open: (conn) => (hook(conn), true) } });
+    servers.push(server);
+    return server;
+  };
+
+  it('a flood of frames is not kept: at most MAX_PENDING_FRAMES, then session.created', async () => {
+    const server = await open((conn) => {
+      for (let i = 0; i < 500; i += 1) conn.send({ type: 'x.early', pad: 'x'.repeat(10_000) });
+      conn.send({ type: 'session.created', session_id: 'sess_1' });
+    });
+    const connection = await connect({ url: server.url, model: 'hydra', apiKey: KEY, signal: AbortSignal.timeout(10_000) });
+    const frames: Inbound[] = [];
+    connection.onFrame((frame) => frames.push(frame));
+    await connection.close();
+    expect(connection.sessionId).toBe('sess_1');
+    expect(frames.length).toBeLessThanOrEqual(MAX_PENDING_FRAMES + 1);
+    expect(frames.at(-1)!.decoded).toMatchObject({ kind: 'event', event: { type: 'session.created' } });
+  });
+
+  it('a malformed session.created: the timeout says so', async () => {
+    const server = await open((conn) => conn.send({ type: 'session.created', session_id: 42 }));
+    await expect(connect({ url: server.url, model: 'hydra', apiKey: KEY, handshakeTimeoutMs: 300 })).rejects.toThrow(
+      'no usable session.created within 0.3 s (its session.created was malformed: session_id: expected string, received number)',
+    );
+  });
 });
