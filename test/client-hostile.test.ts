@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClockSink } from '../src/audio/clock-sink.js';
+import { pcmSource } from '../src/audio/file-source.js';
+import { startChat, type ChatEvent } from '../src/chat.js';
 import { connect, MAX_PENDING_FRAMES, type Inbound } from '../src/connection.js';
 import { cli, type Run } from './support/cli-process.js';
 import { startStrictServer, type StrictConnection, type StrictOptions, type StrictServer } from './support/strict-server.js';
@@ -76,6 +79,39 @@ describe('a server that stops answering (no close)', () => {
     );
     expect(run.code, run.stdout).toBe(19);
     expect(run.stderr).toMatch(/^error: the reply stopped: nothing from the server for 1 s in the middle of a response/m);
+  });
+});
+
+describe('a server that stops mid-reply in live chat (the engine, a microphone-like source)', () => {
+  it('a warning after --reply-timeout, and the chat goes on', async () => {
+    const server = await startStrictServer({
+      apiKey: KEY,
+      plan: custom((conn) => (conn.send({ type: 'response.created', response: { id: 'resp_r1' } }), conn.send(delta('resp_r1')))),
+    });
+    servers.push(server);
+    const file = pcmSource(Buffer.concat([silence(200), tone(600), silence(600)]), { frameMs: 20 });
+    const controller = new AbortController();
+    let warned!: (note: unknown) => void;
+    const warning = new Promise((resolve) => (warned = resolve));
+    const chat = startChat({
+      url: server.url,
+      model: 'hydra',
+      apiKey: KEY,
+      session: {},
+      // Not replayable: the shell treats it as a live microphone (no --input verdicts).
+      source: { frameMs: file.frameMs, start: (onFrame, onError) => file.start(onFrame, onError), close: () => file.close() },
+      openSink: async (rate) => createClockSink(rate),
+      replyTimeoutMs: 300,
+      observe: (event: ChatEvent) => {
+        if (event.type === 'note' && event.note.kind === 'warning' && event.note.code === 'reply-stalled') warned(event.note);
+      },
+      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(10_000)]),
+    });
+    expect(await warning).toMatchObject({ message: 'the reply stopped: nothing from the server for 0.3 s in the middle of a response; still listening' });
+    expect(chat.state()?.configured).toBe(true);
+    controller.abort();
+    expect((await chat.done).reason).toBe('user-quit');
+    expect(server.violations).toEqual([]);
   });
 });
 
