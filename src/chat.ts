@@ -17,7 +17,7 @@ import { Playback } from './playback.js';
 import { sessionUpdate, type ClientEvent } from './protocol.js';
 import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
 import { ReplyWatch } from './reply-watch.js';
-import { configuredTimeoutError, inputVerdict, replyKey, turnNeverEnded } from './watchdogs.js';
+import { configuredTimeoutError, inputVerdict, replyKey, turnNeverEnded, type Replies } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
 import { callTool } from './tool-call.js';
 import { isVoiceRejection, voiceFallback, type VoiceFallback } from './voice-fallback.js';
@@ -93,6 +93,11 @@ class ChatShell {
   private turns(): number {
     return this.earlierTurns + (this.state?.turns ?? 0);
   }
+
+  private replies(): Replies {
+    return { withAudio: this.turns() > 0, lastStatus: this.lastResponseStatus };
+  }
+  private lastResponseStatus: string | null = null;
 
   private outcome(reason: 'input-finished' | 'user-quit' | 'server-closed'): ChatOutcome {
     return { reason, sessionId: this.sessionId, turns: this.turns() };
@@ -212,7 +217,7 @@ class ChatShell {
           lastedMs: performance.now() - connectedAt,
         });
         // Close 1000: with an input file, a run that heard nothing or left a turn unanswered still fails (issue 12.2).
-        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurns > 0, replyKey(this.state) !== null) : null;
+        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurns > 0, replyKey(this.state) !== null, this.replies()) : null;
         if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: unheard ? this.failure(unheard) : this.outcome('server-closed') });
         if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: this.failure(verdict.error) });
         settle(verdict);
@@ -346,6 +351,7 @@ class ChatShell {
     }
     if (raw.kind === 'speech-stopped' || raw.kind === 'noise-discarded') this.heardTurns += raw.kind === 'speech-stopped' ? 1 : -1;
     if (raw.kind === 'speech-started') this.file?.speech();
+    if (raw.kind === 'response-done') this.lastResponseStatus = raw.status;
     const note = this.showNote(raw);
     if (note) this.options.observe({ type: 'note', note });
     if (raw.kind === 'configured') this.onConfigured(raw.voice);
@@ -367,7 +373,7 @@ class ChatShell {
     if (this.state?.phase === 'user-speaking' && silentMs >= end.trailingSilenceMs + replyMs) return this.fail(turnNeverEnded(replyMs, this.options.inputName ?? 'the input'));
     if (!this.state || !isQuiet(this.state)) return;
     if (this.playback.sink && !this.playback.sink.idle()) return;
-    const error = inputVerdict(this.options.inputName, this.heardTurns > 0, false);
+    const error = inputVerdict(this.options.inputName, this.heardTurns > 0, false, this.replies());
     this.end(error ? this.failure(error) : this.outcome('input-finished'));
   }
 

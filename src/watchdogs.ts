@@ -53,13 +53,21 @@ export function noSpeechError(inputName: string): HydraError {
   return new HydraError('no-speech', `the server heard no speech in ${inputName}`, { hint: 'is the file speech, loud enough, and not just silence?' });
 }
 
+/** What the replies of a run came to: whether any carried audio, and how the last response ended. */
+export type Replies = { withAudio: boolean; lastStatus: string | null };
+
 /**
  * Whether an input-file run that is ending (input finished, or the server closed) did its job (issue
- * 12.2): the server must have detected a turn, and none may still await its reply. Null: it did.
+ * 12.2): the server must have detected a turn, none may still await its reply, and some reply must
+ * have carried audio (a failed or empty response answers nothing). Null: it did.
  */
-export function inputVerdict(inputName: string | undefined, heardTurn: boolean, awaitingReply: boolean): HydraError | null {
+export function inputVerdict(inputName: string | undefined, heardTurn: boolean, awaitingReply: boolean, replies: Replies): HydraError | null {
   if (inputName === undefined) return null;
   if (!heardTurn) return noSpeechError(inputName);
   if (awaitingReply) return new HydraError('no-reply', `the server ended the session before replying to a turn in ${inputName}`);
+  if (!replies.withAudio) {
+    const how = replies.lastStatus === null ? '' : ` (the last response ended ${replies.lastStatus})`;
+    return new HydraError('no-reply', `the server heard a turn in ${inputName} but no reply carried audio${how}`);
+  }
   return null;
 }

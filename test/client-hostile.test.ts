@@ -115,6 +115,23 @@ describe('a server that stops mid-reply in live chat (the engine, a microphone-l
   });
 });
 
+describe('a reply with no audio is not an answer (--input)', () => {
+  it.each([
+    ['failed', { status: 'failed', status_details: { error: { code: 'internal_error', type: 'server_error' } } }, 'failed'],
+    ['incomplete', { status: 'incomplete', status_details: { reason: 'content_filter' } }, 'incomplete'],
+    ['completed with no audio', { status: 'completed' }, 'completed'],
+  ])('every response %s: exit 19, one line naming how it ended', async (_name, done, status) => {
+    const run = await against({
+      plan: custom((conn) => {
+        conn.send({ type: 'response.created', response: { id: 'resp_r1' } });
+        conn.send({ type: 'response.done', response: { id: 'resp_r1', ...done } });
+      }),
+    });
+    expect(run.code, run.stdout).toBe(19);
+    expect(run.stderr).toMatch(new RegExp(`^error: the server heard a turn in \\S+utterance\\.wav but no reply carried audio \\(the last response ended ${status}\\)$`, 'm'));
+  });
+});
+
 describe('a server that hears speech start and never its end', () => {
   it('speech_started, then nothing: exit 19 once the input, its trailing silence and --reply-timeout have passed', async () => {
     const run = await against({ hooks: { speechStarted: (conn) => conn.mute() } }, ['--reply-timeout', '1', '--trailing-silence', '500']);
