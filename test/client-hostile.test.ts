@@ -247,6 +247,21 @@ describe('broken frames: each noted once, the conversation goes on (exit 0, the 
   });
 });
 
+describe('a frame over 16 MB (the real CLI)', () => {
+  it('closes the socket (1009) to bound memory, reconnects, says the turn again, and the answer is in the WAV', async () => {
+    const run = await against({
+      plan: (_turn, connection) =>
+        connection === 0
+          ? { kind: 'custom', run: (conn) => (conn.send({ type: 'response.created', response: { id: 'resp_r1' } }), conn.raw(JSON.stringify(delta('resp_r1', 13 * 1024 * 1024)))) }
+          : { kind: 'reply' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^a frame larger than 16 MB arrived; the connection was closed to protect memory · retrying in/m);
+    expect(run.server.closes[0]).toBe(1009);
+    expect(wavSizes(run.output).dataBytes).toBe(400 * 96);
+  });
+});
+
 describe('error events: every documented code (and an unknown one) is one line and not fatal without a close', () => {
   it('invalid_frame, invalid_request_error, invalid_audio, tool_response_timeout, internal_error, session_ended, server_full, made_up', async () => {
     const codes = ['invalid_frame', 'invalid_request_error', 'invalid_audio', 'tool_response_timeout', 'internal_error', 'session_ended', 'server_full', 'made_up'];
