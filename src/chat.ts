@@ -255,7 +255,8 @@ class ChatShell {
       return;
     }
     const input: Input = { type: 'server', event: action.event, at: frame.at };
-    if (action.event.type !== 'session.configured' || this.playback.sink !== null) return this.dispatch(input);
+    // A second session.configured in one session changes nothing (the reducer ignores it), nor the rate.
+    if (action.event.type !== 'session.configured' || this.state?.configured) return this.dispatch(input);
     const rate = action.event.session?.output_audio_sample_rate ?? DEFAULT_OUTPUT_RATE;
     const openSink = async (): Promise<AudioSink> => {
       const sink = await this.options.openSink(rate);
@@ -263,7 +264,7 @@ class ChatShell {
       sink.onError = (error) => this.fail(error);
       return sink;
     };
-    this.playback.open(openSink, () => this.dispatch(input), (error) => this.fail(toHydraError(error, 'audio-device')));
+    this.playback.open(rate, openSink, () => this.dispatch(input), (error) => this.fail(toHydraError(error, 'audio-device')));
   }
 
   private dispatch(input: Input): void {
@@ -283,7 +284,7 @@ class ChatShell {
       case 'send':
         return this.sendFrame(effect.event);
       case 'play-audio':
-        return this.playback.play(effect.pcm, this.state?.responseId ?? '', this.state?.outputSampleRate ?? DEFAULT_OUTPUT_RATE);
+        return this.playback.play(effect.pcm, this.state?.responseId ?? '');
       case 'flush-audio': {
         return this.playback.flush(effect.reason, (played) => this.options.observe(played));
       }

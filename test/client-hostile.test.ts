@@ -262,6 +262,30 @@ describe('a frame over 16 MB (the real CLI)', () => {
   });
 });
 
+describe('a new session that announces another output rate', () => {
+  it('the reply after a reconnect is converted to the rate --output was opened at: the WAV stays one rate', async () => {
+    const two = join(dir, 'two-turns.wav');
+    writeWav16k(two, Buffer.concat([silence(200), tone(600), silence(1200), tone(600), silence(1200)]));
+    let starts = 0;
+    const server = await startStrictServer({
+      apiKey: KEY,
+      outputRate: (connection) => (connection === 0 ? 48_000 : 24_000),
+      // The first session answers turn 1 and drops as turn 2 starts; the second answers turn 2 at 24 kHz.
+      hooks: { speechStarted: (conn) => void ((starts += 1) === 2 && conn.socket.close(1011)) },
+    });
+    servers.push(server);
+    const output = join(dir, `out-${(outputs += 1)}.wav`);
+    const run = await cli(['--url', server.url, '--input', two, '--output', output], ENV);
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.violations).toEqual([]);
+    expect(server.connections).toHaveLength(2);
+    const wav = wavSizes(output);
+    expect(wav.sampleRate).toBe(48_000);
+    // 400 ms at 48 kHz from each session (the second's 24 kHz reply converted), within a few ms of filter delay.
+    expect(Math.abs(wav.dataBytes - 2 * 400 * 96)).toBeLessThan(20 * 96);
+  });
+});
+
 describe('error events: every documented code (and an unknown one) is one line and not fatal without a close', () => {
   it('invalid_frame, invalid_request_error, invalid_audio, tool_response_timeout, internal_error, session_ended, server_full, made_up', async () => {
     const codes = ['invalid_frame', 'invalid_request_error', 'invalid_audio', 'tool_response_timeout', 'internal_error', 'session_ended', 'server_full', 'made_up'];

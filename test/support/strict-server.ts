@@ -71,7 +71,13 @@ export type StrictHooks = {
   speechStarted?(conn: StrictConnection): void;
 };
 
-export type StrictOptions = { apiKey: string; plan?: (turn: number, connection: number) => TurnPlan; hooks?: StrictHooks };
+export type StrictOptions = {
+  apiKey: string;
+  plan?: (turn: number, connection: number) => TurnPlan;
+  hooks?: StrictHooks;
+  /** The output rate session.configured announces (and replies use) on each connection; 48 000 by default. */
+  outputRate?: (connection: number) => number;
+};
 
 export type StrictServer = {
   url: string;
@@ -133,10 +139,10 @@ function rms(pcm: Buffer): number {
   return n === 0 ? 0 : Math.sqrt(sum / n);
 }
 
-function replyAudio(ms: number): Buffer {
-  const samples = Math.round((ms / 1000) * OUT_RATE);
+function replyAudio(ms: number, rate: number): Buffer {
+  const samples = Math.round((ms / 1000) * rate);
   const pcm = Buffer.alloc(samples * 2);
-  for (let i = 0; i < samples; i += 1) pcm.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 330 * i) / OUT_RATE)), i * 2);
+  for (let i = 0; i < samples; i += 1) pcm.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 330 * i) / rate)), i * 2);
   return pcm;
 }
 
@@ -168,6 +174,7 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
   wss.on('connection', (socket, request) => {
     const index = connections.length;
     const model = new URL(request.url ?? '/', 'http://x').searchParams.get('model') ?? 'hydra-v1.1';
+    const rate = options.outputRate?.(index) ?? OUT_RATE;
     const say = (problem: string): void => void violations.push(`connection ${index}: ${problem}`);
     const received: Json[] = [];
     const eventIds = new Set<string>();
@@ -210,8 +217,8 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
       responding = { id, cancelled: false };
       emit({ type: 'response.created', response: { id, status: 'in_progress' } });
       emit({ type: 'conversation.item.added', item: { id: item, type: 'message', role: 'assistant', status: 'in_progress', content: [{ type: 'output_audio', text: null }] } });
-      const audio = replyAudio(ms);
-      const chunk = (OUT_RATE / 1000) * 40 * 2;
+      const audio = replyAudio(ms, rate);
+      const chunk = (rate / 1000) * 40 * 2;
       for (let at = 0; at < audio.length; at += chunk) {
         if (responding?.id !== id || responding.cancelled) return;
         emit({ type: 'response.output_audio.delta', response_id: id, item_id: item, output_index: 0, content_index: 0, delta: audio.subarray(at, at + chunk).toString('base64') });
@@ -307,7 +314,7 @@ export async function startStrictServer(options: StrictOptions): Promise<StrictS
           const voice = frame.session?.voice as string | undefined;
           if (voice !== undefined && !(ROSTERS[model] ?? []).includes(voice)) say(`voice ${voice} is not on the ${model} roster (§2.3)`);
           configured = true;
-          emit({ type: 'session.configured', session: { ...frame.session, output_audio_sample_rate: OUT_RATE } });
+          emit({ type: 'session.configured', session: { ...frame.session, output_audio_sample_rate: rate } });
           // §2.5: the model speaks first, with no speech_started before it.
           if (frame.session?.generate_initial_response === true) void reply(400, false);
           return;
