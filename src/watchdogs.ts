@@ -28,12 +28,17 @@ export function noReply(ms: number, inputName: string | undefined): { kind: 'err
 /**
  * The server owes us frames: a response it started is not done, or a tool call's arguments are still
  * streaming. Silence then means it stopped mid-reply (a live server streams faster than real time).
+ * Not while we owe it something: a tool of ours running, or the debounce before response.create (a
+ * server may hold the tool-calling response open until our outputs arrive, §5.2).
  */
 export function serverOwes(state: State | null): boolean {
-  if (state === null || !state.configured) return false;
-  if (state.responseId !== null) return true;
-  for (const call of state.calls.values()) if (call.status === 'streaming') return true;
-  return false;
+  if (state === null || !state.configured || state.debouncePending) return false;
+  let streaming = false;
+  for (const call of state.calls.values()) {
+    if (call.status === 'running') return false;
+    if (call.status === 'streaming') streaming = true;
+  }
+  return streaming || state.responseId !== null;
 }
 
 /** A reply that stopped arriving without a close: with an input file the run fails (exit 19); live, a warning. */

@@ -4,7 +4,7 @@
  * exit code, no stack trace, the key never printed, a valid --output WAV, and no frame of ours that
  * breaks the protocol.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,7 @@ async function against(options: Partial<StrictOptions>, extra: string[] = [], ti
   servers.push(server);
   const output = join(dir, `out-${(outputs += 1)}.wav`);
   const run = await cli(['--url', server.url, '--input', utterance, '--output', output, ...extra], ENV, timeoutMs);
-  expect(server.violations).toEqual([]);
+  expect(server.violations, server.violations.join('\n')).toEqual([]);
   expect(run.stdout + run.stderr).not.toContain(KEY);
   expect(run.stdout + run.stderr).not.toMatch(/\n\s+at |Error:/);
   return { ...run, server, output };
@@ -79,6 +79,16 @@ describe('a server that stops answering (no close)', () => {
     );
     expect(run.code, run.stdout).toBe(19);
     expect(run.stderr).toMatch(/^error: the reply stopped: nothing from the server for 1 s in the middle of a response/m);
+  });
+});
+
+describe('a server that waits for our tool is not a stalled server', () => {
+  it('the tool-calling response stays open while a tool runs longer than --reply-timeout: the turn completes, exit 0', async () => {
+    const tools = join(dir, 'slow-tool.json');
+    writeFileSync(tools, JSON.stringify({ tools: [{ name: 'slow', parameters: { type: 'object', properties: {} }, command: ['node', '-e', 'setTimeout(() => console.log("{}"), 1800)'] }] }));
+    const run = await against({ plan: () => ({ kind: 'tool', calls: [{ name: 'slow', arguments: {} }], doneLate: true }) }, ['--tools', tools, '--reply-timeout', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/replying after tools/);
   });
 });
 

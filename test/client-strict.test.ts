@@ -55,6 +55,7 @@ describe('the strict server itself', () => {
     socket.send(Buffer.from([1]), { binary: true });
     send({ type: 'response.create' });
     send({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: 'call_x', output: {} } });
+    for (let i = 0; i < 100; i += 1) send({ type: 'input_audio_buffer.append', audio: Buffer.alloc(640).toString('base64') }); // 2 s at once
     socket.close(4000);
     await s.closed(1);
     expect(s.violations.map((v) => v.replace(/^(upgrade|connection \d+): /, ''))).toEqual([
@@ -74,6 +75,7 @@ describe('the strict server itself', () => {
       'conversation.item.create fails the schema: /item/output must be string',
       'function_call_output without a string output (§5.4)',
       'an output for call_x, which is not an open call',
+      'audio more than 1500 ms ahead of real time (§3.1: pace at real time)',
     ]);
     expect(s.closes).toEqual([4000]);
   });
