@@ -329,6 +329,16 @@ describe('closes: each code gets its documented exit (README), retried as §1.7 
     expect(run.server.connections).toHaveLength(connections);
   });
 
+  it('a server_full error that no 1013 follows, then a normal close (1000) after the reply: the session simply ended, exit 0', async () => {
+    const run = await against({
+      hooks: { configure: (conn) => void setImmediate(() => conn.send({ type: 'error', error: { type: 'server_error', code: 'server_full', message: 'busy' } })) },
+      plan: custom((conn) => void conn.reply(400).then(() => conn.socket.close(1000))),
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.server.connections).toHaveLength(1);
+    expect(run.stdout).not.toMatch(/retrying/);
+  });
+
   it('a close during a tool call: the dead session\'s result is not sent; the new session runs the call and answers', async () => {
     const run = await against({
       plan: (_turn, connection) =>
