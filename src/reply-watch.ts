@@ -7,6 +7,7 @@ import type { HydraError } from './errors.js';
 import type { Note, State } from './session.js';
 import { noReply, replyKey, serverOwes, stalled } from './watchdogs.js';
 
+/** What the watch needs from the shell: the timeout, the input's name, timers, and where verdicts go. */
 export type ReplyWatchDeps = {
   ms: number;
   inputName: string | undefined;
@@ -17,6 +18,7 @@ export type ReplyWatchDeps = {
   warn(note: Note): void;
 };
 
+/** Both --reply-timeout watchdogs of one chat, fed every inbound frame and every state change. */
 export class ReplyWatch {
   private readonly deps: ReplyWatchDeps;
   private key: number | null = null;
