@@ -16,7 +16,8 @@ import { FileInput, isReplayable, replayLine } from './input-replay.js';
 import { Playback } from './playback.js';
 import { sessionUpdate, type ClientEvent, type Tool } from './protocol.js';
 import { closeVerdict, connectVerdict, reconnectLoop, sleep, type SessionEnd } from './reconnect.js';
-import { configuredTimeoutError, inputVerdict, noReply, replyKey } from './watchdogs.js';
+import { ReplyWatch } from './reply-watch.js';
+import { configuredTimeoutError, inputVerdict, replyKey, turnNeverEnded, type Replies } from './watchdogs.js';
 import { configureFrame, DEFAULT_OUTPUT_RATE, initialState, isQuiet, reduce, type Effect, type Input, type Note, type State } from './session.js';
 import { callTool } from './tool-call.js';
 import { isVoiceRejection, voiceFallback, type VoiceFallback } from './voice-fallback.js';
@@ -42,7 +43,7 @@ class ChatShell {
   private readonly file: FileInput | null;
   private toolAbort = new AbortController();
   private timers = new Set<NodeJS.Timeout>();
-  private replyTimer: NodeJS.Timeout | null = null;
+  private readonly replyWatch: ReplyWatch;
   private finish: ((outcome: ChatOutcome) => void) | null = null;
   private sessionId = '';
   /** Turns answered by sessions that have ended (the current one's are in State). */
@@ -64,6 +65,17 @@ class ChatShell {
     this.options = options;
     this.file = isReplayable(options.source) ? new FileInput(options.source) : null;
     this.voice = voiceFallback(options.session, options.model);
+    this.replyWatch = new ReplyWatch({
+      ms: options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs,
+      inputName: options.inputName,
+      after: (ms, run) => this.after(ms, run),
+      cancel: (timer) => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      },
+      fail: (error) => this.fail(error),
+      warn: (note) => this.note(note),
+    });
     this.playback = new Playback(options.outputPath, (error) => this.fail(toHydraError(error, 'output-file')));
   }
 
@@ -85,6 +97,11 @@ class ChatShell {
   private turns(): number {
     return this.earlierTurns + (this.state?.turns ?? 0);
   }
+
+  private replies(): Replies {
+    return { withAudio: this.turns() > 0, lastStatus: this.lastResponseStatus };
+  }
+  private lastResponseStatus: string | null = null;
 
   private outcome(reason: 'input-finished' | 'user-quit' | 'server-closed'): ChatOutcome {
     return { reason, sessionId: this.sessionId, turns: this.turns() };
@@ -205,7 +222,7 @@ class ChatShell {
           lastedMs: performance.now() - connectedAt,
         });
         // Close 1000: with an input file, a run that heard nothing or left a turn unanswered still fails (issue 12.2).
-        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurns > 0, replyKey(this.state) !== null) : null;
+        const unheard = verdict.kind === 'server-closed' ? inputVerdict(this.options.inputName, this.heardTurns > 0, replyKey(this.state) !== null, this.replies()) : null;
         if (verdict.kind === 'server-closed') return settle({ kind: 'final', outcome: unheard ? this.failure(unheard) : this.outcome('server-closed') });
         if (verdict.kind === 'fatal') return settle({ kind: 'final', outcome: this.failure(verdict.error) });
         settle(verdict);
@@ -235,6 +252,7 @@ class ChatShell {
   private onInbound(frame: Inbound): void {
     // Only when something logs frames (--json, --verbose), and described only when read.
     if (this.options.logFrames !== false) this.options.observe(lazyInbound(frame.decoded, frame.at - this.startedAt));
+    this.replyWatch.inbound(frame.at);
     const action = inboundAction(frame.decoded);
     if (action.kind === 'note') {
       if (action.configuredProblem !== undefined) this.malformedConfigured = action.configuredProblem;
@@ -242,7 +260,8 @@ class ChatShell {
       return;
     }
     const input: Input = { type: 'server', event: action.event, at: frame.at };
-    if (action.event.type !== 'session.configured' || this.playback.sink !== null) return this.dispatch(input);
+    // A second session.configured in one session changes nothing (the reducer ignores it), nor the rate.
+    if (action.event.type !== 'session.configured' || this.state?.configured) return this.dispatch(input);
     const rate = action.event.session?.output_audio_sample_rate ?? DEFAULT_OUTPUT_RATE;
     const openSink = async (): Promise<AudioSink> => {
       const sink = await this.options.openSink(rate);
@@ -250,7 +269,7 @@ class ChatShell {
       sink.onError = (error) => this.fail(error);
       return sink;
     };
-    this.playback.open(openSink, () => this.dispatch(input), (error) => this.fail(toHydraError(error, 'audio-device')));
+    this.playback.open(rate, openSink, () => this.dispatch(input), (error) => this.fail(toHydraError(error, 'audio-device')));
   }
 
   private dispatch(input: Input): void {
@@ -261,7 +280,7 @@ class ChatShell {
     this.state = state;
     for (const effect of effects) this.perform(effect);
     if (state.phase !== before) this.options.observe({ type: 'connection', detail: { status: 'phase', phase: state.phase } });
-    this.watchReply();
+    this.replyWatch.update(this.state);
     this.checkInputFinished();
   }
 
@@ -270,7 +289,7 @@ class ChatShell {
       case 'send':
         return this.sendFrame(effect.event);
       case 'play-audio':
-        return this.playback.play(effect.pcm, this.state?.responseId ?? '', this.state?.outputSampleRate ?? DEFAULT_OUTPUT_RATE);
+        return this.playback.play(effect.pcm, this.state?.responseId ?? '');
       case 'flush-audio': {
         return this.playback.flush(effect.reason, (played) => this.options.observe(played));
       }
@@ -295,27 +314,6 @@ class ChatShell {
     this.timers.add(timer);
     return timer;
   }
-
-  /** Issue 12.2: a detected turn must be answered within --reply-timeout (watchdogs.ts says what counts). */
-  private watchReply(): void {
-    const key = replyKey(this.state);
-    if (key === this.replyKey) return;
-    this.replyKey = key;
-    if (this.replyTimer !== null) {
-      clearTimeout(this.replyTimer);
-      this.timers.delete(this.replyTimer);
-      this.replyTimer = null;
-    }
-    if (key === null) return;
-    const ms = this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs;
-    this.replyTimer = this.after(ms, () => {
-      this.replyTimer = null;
-      const verdict = noReply(ms, this.options.inputName);
-      if (verdict.kind === 'error') this.fail(verdict.error);
-      else this.note(verdict.note);
-    });
-  }
-  private replyKey: number | null = null;
 
   private async runTool(callId: string, name: string, argumentsText: string): Promise<void> {
     const signal = this.toolAbort.signal;
@@ -359,6 +357,7 @@ class ChatShell {
     }
     if (raw.kind === 'speech-stopped' || raw.kind === 'noise-discarded') this.heardTurns += raw.kind === 'speech-stopped' ? 1 : -1;
     if (raw.kind === 'speech-started') this.file?.speech();
+    if (raw.kind === 'response-done') this.lastResponseStatus = raw.status;
     const note = this.showNote(raw);
     if (note) this.options.observe({ type: 'note', note });
     if (raw.kind === 'configured') this.onConfigured(raw.voice);
@@ -378,17 +377,18 @@ class ChatShell {
     if (!end) return;
     const silentMs = this.file ? this.file.silenceAfterEnd() : this.silenceAfterInputMs;
     if (silentMs < end.trailingSilenceMs) return;
+    const replyMs = this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs;
+    if (this.state?.phase === 'user-speaking' && silentMs >= end.trailingSilenceMs + replyMs) return this.fail(turnNeverEnded(replyMs, this.options.inputName ?? 'the input'));
     if (!this.state || !isQuiet(this.state)) return;
     if (this.playback.sink && !this.playback.sink.idle()) return;
-    const error = inputVerdict(this.options.inputName, this.heardTurns > 0, false);
+    const error = inputVerdict(this.options.inputName, this.heardTurns > 0, false, this.replies());
     this.end(error ? this.failure(error) : this.outcome('input-finished'));
   }
 
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.replyTimer = null;
-    this.replyKey = null;
+    this.replyWatch.reset();
   }
 
   private async teardown(): Promise<void> {

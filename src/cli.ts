@@ -72,7 +72,7 @@ export function buildProgram(context: { output: () => Output; signal: AbortSigna
     .option('--echo-guard', 'same as --echo guard')
     .option('--no-echo-guard', 'with headphones: full duplex, the mic always open (same as --echo off)')
     .addOption(new Option('--echo <mode>', 'echo handling with a live speaker: cancel (default: an echo canceller, full duplex on laptop speakers), guard (mute the mic while the model plays unless you speak clearly louder) or off (headphones)').choices(['cancel', 'guard', 'off']))
-    .option('--reply-timeout <s>', `a turn the server heard but did not answer for this long (default ${DEFAULTS.replyTimeoutMs / 1000}): an error with --input, a warning in live chat`, integer('--reply-timeout'))
+    .option('--reply-timeout <s>', `a turn the server heard but did not answer, or a reply that went silent, for this long (default ${DEFAULTS.replyTimeoutMs / 1000}): an error with --input, a warning in live chat`, integer('--reply-timeout'))
     .option('--verbose', 'show every frame type with timing')
     .option('--quiet', 'print only errors')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')

@@ -38,6 +38,9 @@ export type ConnectOptions = {
 
 /** Largest frame accepted; a bigger one closes the socket (1009) instead of exhausting memory. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** Frames kept from before session.created (a warning is all §1.4 expects there); more are dropped. */
+export const MAX_PENDING_FRAMES = 64;
+const MAX_PENDING_BYTES = 1024 * 1024;
 
 /** The endpoint URL with model and api_key added (§1.1). */
 export function sessionUrl(base: string, model: string, apiKey: string): string {
@@ -61,6 +64,8 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       return;
     }
     const pending: Inbound[] = [];
+    let pendingBytes = 0;
+    let malformedCreated: string | null = null;
     let frameListener: ((frame: Inbound) => void) | null = null;
     let closeListener: ((info: CloseInfo) => void) | null = null;
     let closeInfo: CloseInfo | null = null;
@@ -78,7 +83,10 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new HydraError('connect-failed', `no session.created within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => {
+      const why = malformedCreated === null ? '' : ` (its session.created was malformed: ${malformedCreated})`;
+      fail(new HydraError('connect-failed', `no usable session.created within ${timeoutMs / 1000} s${why}`));
+    }, timeoutMs);
     const onAbort = (): void => fail(new HydraError('interrupted', 'cancelled while connecting'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const cleanupHandshake = (): void => {
@@ -109,11 +117,17 @@ export function connect(options: ConnectOptions): Promise<Connection> {
         : decodeServerFrame(text);
       if (decoded.kind === 'event' && decoded.event.type === 'error' && decoded.event.error.code === 'server_full') serverFull = true;
       const frame: Inbound = { decoded, at, bytes };
+      const created = decoded.kind === 'event' && decoded.event.type === 'session.created' ? decoded.event : null;
       if (frameListener) frameListener(frame);
-      else pending.push(frame);
-      if (!settled && decoded.kind === 'event' && decoded.event.type === 'session.created') {
+      else if (settled || created !== null || (pending.length < MAX_PENDING_FRAMES && pendingBytes + bytes <= MAX_PENDING_BYTES)) {
+        // Before session.created only a warning is expected (§1.4): a flood is not kept (memory stays bounded).
+        pending.push(frame);
+        pendingBytes += bytes;
+      }
+      if (!settled && decoded.kind === 'invalid' && decoded.type === 'session.created') malformedCreated = decoded.problem;
+      if (!settled && created !== null) {
         settled = true;
-        sessionId = decoded.event.session_id;
+        sessionId = created.session_id;
         cleanupHandshake();
         resolve(connection);
       }

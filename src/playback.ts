@@ -17,6 +17,7 @@ function silence(report: FlushReport): Pick<PlayedEvent, 'residueMs' | 'outputLa
   return { residueMs, outputLatencyMs, silentAfterMs: outputLatencyMs === null ? null : residueMs + outputLatencyMs };
 }
 import { ReplyFile } from './reply-file.js';
+import { createResampler, type Resampler } from './audio/resample.js';
 
 export class Playback {
   sink: AudioSink | null = null;
@@ -25,6 +26,10 @@ export class Playback {
   private playedResponse: string | null = null;
   private flushes = 0;
   private readonly output: ReplyFile | null;
+  /** The rate the sink (and --output) were opened at: a later session's audio is converted to it. */
+  private rate = 0;
+  private resampler: Resampler | null = null;
+  private converting = false;
 
   constructor(outputPath: string | undefined, onOutputError: (error: unknown) => void) {
     this.output = outputPath === undefined ? null : new ReplyFile(outputPath, onOutputError);
@@ -32,7 +37,7 @@ export class Playback {
 
   /** The sink is being opened: whatever must wait for it is queued (in order) by `whenReady`. */
   opened(): boolean {
-    return this.opening === null || this.sink !== null;
+    return (this.opening === null || this.sink !== null) && !this.converting;
   }
 
   /** Runs `then` now if the sink is open (or not being opened), else once it is. */
@@ -41,25 +46,46 @@ export class Playback {
     else this.waiting.push(then);
   }
 
-  /** Opens the sink once; `then` runs after it opened (queued behind anything already waiting). */
-  open(openSink: () => Promise<AudioSink>, then: () => void, onError: (error: unknown) => void): void {
+  /**
+   * The output rate of a session (its session.configured): the sink is opened once, at the first
+   * session's rate; a later session announcing another one gets its audio converted to it, so the
+   * speaker and --output stay one rate. `then` runs once that is in place (queued behind anything waiting).
+   */
+  open(rate: number, openSink: () => Promise<AudioSink>, then: () => void, onError: (error: unknown) => void): void {
     this.waiting.push(then);
-    this.opening ??= openSink().then(
-      (sink) => {
+    if (this.opening === null) {
+      this.rate = rate;
+      this.opening = openSink().then((sink) => {
         this.sink = sink;
-        for (const run of this.waiting.splice(0)) run();
-      },
-      (error: unknown) => onError(error),
-    );
+        this.runWaiting();
+      }, onError);
+      return;
+    }
+    if (!this.opened()) return; // opening or converting: `then` waits its turn
+    if (rate === this.rate) {
+      this.resampler = null;
+      return this.runWaiting();
+    }
+    this.converting = true;
+    createResampler(rate, this.rate).then((resampler) => {
+      this.resampler = resampler;
+      this.converting = false;
+      this.runWaiting();
+    }, onError);
   }
 
-  play(pcm: Buffer, responseId: string, outputRate: number): void {
+  private runWaiting(): void {
+    for (const run of this.waiting.splice(0)) run();
+  }
+
+  play(pcm: Buffer, responseId: string): void {
     if (this.sink && this.playedResponse !== responseId) {
       this.sink.markResponse();
       this.playedResponse = responseId;
     }
-    this.sink?.write(pcm);
-    this.output?.write(pcm, outputRate);
+    const audio = this.resampler === null ? pcm : this.resampler.process(pcm);
+    this.sink?.write(audio);
+    this.output?.write(audio, this.rate);
   }
 
   /**

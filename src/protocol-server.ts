@@ -143,13 +143,15 @@ function readShape(target: Loose, shape: Shape, notes: Notes, path: string): boo
       continue;
     }
     const where = path === '' ? key : `${path}.${key}`;
+    const issues = notes.issues.length;
     const kept = field.read(value, notes, where);
     if (kept === BAD) {
       if (optional !== null) {
         notes.dropped.push(`${optional} (${sketch(value)})`);
         delete target[key];
       } else {
-        notes.issues.push(`${where}: expected ${field.expected}, received ${describeValue(value)}`);
+        // A field inside it already said what is wrong; "expected object, received object" would not.
+        if (notes.issues.length === issues) notes.issues.push(`${where}: expected ${field.expected}, received ${describeValue(value)}`);
         ok = false;
       }
     } else if (kept !== value) target[key] = kept;

@@ -31,8 +31,9 @@ export function closeVerdict(info: CloseInfo, context: CloseContext): Verdict {
   const ran = context.configured && (context.answered || context.lastedMs >= STABLE_SESSION_MS);
   // Short sessions count against --max-retries even when they answered a turn (a server that answers and drops).
   const short = context.lastedMs < STABLE_SESSION_MS;
-  if (info.serverFull || info.code === 1013) return { kind: 'retry', error: serverFullError(), ran: false, short: true };
+  // §1.6: server_full is followed by 1013; a normal close (1000) after one is just the end of the session.
   if (info.code === 1000) return { kind: 'server-closed' };
+  if (info.serverFull || info.code === 1013) return { kind: 'retry', error: serverFullError(), ran: false, short: true };
   if (info.frameTooLarge) {
     // ws closed with 1009 itself because an incoming frame exceeded maxPayload: say so, not "the server closed".
     const message = `a frame larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB arrived; the connection was closed to protect memory`;

@@ -150,6 +150,9 @@ export function onResponseDone(state: State, event: ServerEventOf<'response.done
   const responses = withRecord(state.responses, { ...record, done: true });
   if (!isCurrent) return { state: { ...state, calls, responses }, effects };
   const toolsOpen = calls.size > 0;
+  // The tool-calling response may end only after our response.create (§5.2 does not say when): the
+  // narration asked for is still to come, and the turn's clock with it.
+  const narrationAsked = state.awaitingReply;
   return {
     state: {
       ...state,
@@ -157,9 +160,9 @@ export function onResponseDone(state: State, event: ServerEventOf<'response.done
       responses,
       responseId: null,
       audioOpenResponseId: state.audioOpenResponseId === response.id ? null : state.audioOpenResponseId,
-      phase: toolsOpen ? 'running-tool' : 'listening',
+      phase: toolsOpen ? 'running-tool' : narrationAsked ? 'thinking' : 'listening',
       // A response that ended with no audio (cancelled, failed) still answered the turn.
-      turn: toolsOpen ? state.turn : null,
+      turn: toolsOpen || narrationAsked ? state.turn : null,
     },
     effects,
   };

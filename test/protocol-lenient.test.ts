@@ -165,3 +165,13 @@ describe('hot frames (audio deltas, speech_started): the hand-written decoder gi
     if (decoded.kind === 'event') expect(decoded.event).toEqual(schema);
   });
 });
+
+describe('a malformed nested field is reported once, by its own path', () => {
+  it.each([
+    ['response.created with a numeric id', { type: 'response.created', event_id: 'sv_1', response: { id: 5 } }, 'response.id: expected string, received number'],
+    ['response.done with an object id', { type: 'response.done', event_id: 'sv_1', response: { id: {}, status: 'completed' } }, 'response.id: expected string, received object'],
+  ])('%s', (_name, frame, problem) => {
+    // Not also "response: expected object, received object", which contradicts itself.
+    expect(decodeServerFrame(JSON.stringify(frame))).toEqual({ kind: 'invalid', type: frame.type, problem });
+  });
+});

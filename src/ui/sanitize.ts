@@ -36,7 +36,10 @@ export function capText(text: string, max = MAX_FIELD_CHARS): string {
   return `${text.slice(0, end)}… (${text.length - end} more)`;
 }
 
-/** One printable field: cleaned, then capped. */
+/**
+ * One printable field on one line: cleaned, line breaks turned into spaces (a server's "\nerror: …"
+ * must not print a line of its own), then capped.
+ */
 export function cleanField(text: string, max = MAX_FIELD_CHARS): string {
-  return capText(stripControls(text), max);
+  return capText(stripControls(text).replace(/\n+/g, ' '), max);
 }
