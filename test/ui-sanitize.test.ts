@@ -24,6 +24,8 @@ describe('stripControls / capText', () => {
     ['8-bit CSI and OSC', '\x9b2Ja\x9d0;t\x9cb', 'ab'],
     ['DCS, APC and PM strings', '\x1bPq#0\x1b\\a\x1b_apc\x1b\\b\x1b^pm\x1b\\c', 'abc'],
     ['bare C0, DEL and C1 controls', 'a\rb\bc\x00d\x7fe\x85f\x07', 'abcdef'],
+    ['bidi overrides, embeddings, isolates and marks', 'a\u202eb\u202ac\u202cd\u2066e\u2069f\u200eg\u200fh\u061ci', 'abcdefghi'],
+    ['Unicode line and paragraph separators become line breaks', 'a\u2028b\u2029c', 'a\nb\nc'],
   ])('%s', (_name, input, expected) => {
     expect(stripControls(input)).toBe(expected);
   });
@@ -31,6 +33,10 @@ describe('stripControls / capText', () => {
   it('keeps newlines, tabs and every printable character, emoji and non-Latin scripts included', () => {
     const text = 'line 1\n\tline 2 — ¿qué? 日本語 🎙️ «ok»';
     expect(stripControls(text)).toBe(text);
+  });
+
+  it('a field is one line: line breaks and tabs become spaces', () => {
+    expect(cleanField('a\nb\r\nc\td\u2028e\u2029f')).toBe('a b c d e f');
   });
 
   it('caps a field with "… (N more)", never splitting a surrogate pair', () => {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
 import { cleanField } from './sanitize.js';
+import { displayWidth } from './width.js';
 
 export type Writable = { write(text: string): unknown; isTTY?: boolean; columns?: number };
 
@@ -135,7 +136,7 @@ export function wrapWords(text: string, width: number, indent = 2): string[] {
   let line = '';
   for (const word of text.split(' ')) {
     const candidate = line === '' ? word : `${line} ${word}`;
-    if (line !== '' && visibleWidth(candidate) > width) {
+    if (line !== '' && displayWidth(candidate) > width) {
       lines.push(line);
       line = `${' '.repeat(indent)}${word}`;
     } else {
@@ -144,8 +145,4 @@ export function wrapWords(text: string, width: number, indent = 2): string[] {
   }
   lines.push(line);
   return lines;
-}
-
-function visibleWidth(text: string): number {
-  return [...text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')].length;
 }

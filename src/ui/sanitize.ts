@@ -1,8 +1,10 @@
 /**
  * Text from outside — the server, the model, a tool — cleaned before a terminal sees it: no control
  * characters (C0 except \n and \t, DEL, C1), no escape sequences (CSI, OSC such as a title change or
- * an OSC 52 clipboard write, DCS/SOS/PM/APC strings, two-character ESC codes), and a length cap per
- * field. Pure. The `--json` output keeps the full value instead, JSON-escaped.
+ * an OSC 52 clipboard write, DCS/SOS/PM/APC strings, two-character ESC codes), no bidi controls (a
+ * right-to-left override shows text in another order than it was sent), and a length cap per field.
+ * A field is one line: its line breaks cannot start a line that looks like one of ours.
+ * Pure. The `--json` output keeps the full value instead, JSON-escaped.
  */
 
 /** Characters shown of one server- or model-supplied field before "… (N more)". */
@@ -21,10 +23,15 @@ const SEQUENCES = new RegExp(
   'g',
 );
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+/** Bidi embeddings, overrides, isolates and marks (U+202A–202E, U+2066–2069, LRM, RLM, ALM). */
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+/** Unicode's line and paragraph separators: line breaks like \n. */
+const SEPARATORS = /[\u2028\u2029]/g;
+const LINE_BREAKS = /[\n\t]/g;
 
-/** The text without escape sequences and control characters (\n and \t are kept). */
+/** The text without escape sequences, control characters and bidi controls (\n and \t are kept). */
 export function stripControls(text: string): string {
-  return text.replace(SEQUENCES, '').replace(CONTROLS, '');
+  return text.replace(SEQUENCES, '').replace(CONTROLS, '').replace(BIDI, '').replace(SEPARATORS, '\n');
 }
 
 /** Cut to `max` characters (never inside a surrogate pair), saying how many more there were. */
@@ -36,7 +43,7 @@ export function capText(text: string, max = MAX_FIELD_CHARS): string {
   return `${text.slice(0, end)}… (${text.length - end} more)`;
 }
 
-/** One printable field: cleaned, then capped. */
+/** One printable field on one line: cleaned, line breaks and tabs made spaces, then capped. */
 export function cleanField(text: string, max = MAX_FIELD_CHARS): string {
-  return capText(stripControls(text), max);
+  return capText(stripControls(text).replace(LINE_BREAKS, ' '), max);
 }
