@@ -2,8 +2,12 @@
 
 const KEY_IN_URL = /([?&](?:api_key|token|access_token)=)[^&#\s"']*/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
-/** The password of `scheme://user:password@host` (a proxy's or a server's basic auth). */
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/gi;
+/**
+ * The password of `scheme://user:password@host` (a proxy's or a server's basic auth). Quotes, backslashes
+ * and angle brackets never occur in a URL's user info: stopping there keeps `"http://localhost:8080","mail":"a@b"`
+ * (a host and port, then text) from being read as one.
+ */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'\\<>]*:)[^\s/?#@"'\\<>]*@/gi;
 
 const registered = new Set<string>();
 

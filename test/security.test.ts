@@ -129,6 +129,37 @@ describe('the API key never shows', () => {
     expectNoKey(viaUrl, out);
   }, 60_000);
 
+  it('in scenario run files and --json when the server echoes the key, and with a key in --url\'s query', async () => {
+    const sim = await simulator();
+    // A server that repeats the key in an error message, as it is and URL-encoded.
+    sim.on('server-frame', (sessionId, frame) => {
+      if (frame.type !== 'session.configured') return;
+      const message = `key ${KEY} / ${encodeURIComponent(KEY)} is not valid here`;
+      sim.inject({ raw: JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', code: 'echoed_key', message } }) }, sessionId);
+    });
+    const out = folder('echoed');
+    const [plain, json, chat] = await Promise.all([
+      cli(['run', 'examples/greeting.yaml', '--url', `${sim.url}?api_key=${encodeURIComponent(KEY)}`, '--out', join(out, 'plain')], ENV, 60_000),
+      cli(['run', 'examples/greeting.yaml', '--json', '--url', sim.url, '--out', join(out, 'json')], ENV, 60_000),
+      cli(['--json', '--url', sim.url, ...speak, '--output', join(out, 'chat.wav')], ENV),
+    ]);
+    // The run heard the server: its error frame fails the scenario's noErrors, and is reported redacted.
+    for (const run of [plain, json]) {
+      expect(run.code, run.stderr).toBe(17);
+      expect(run.stdout + run.stderr).toMatch(/echoed_key \(key \*\*\* \/ \*\*\* is not valid here\)/);
+    }
+    expect(chat.code, chat.stderr).toBe(0);
+    expect(chat.stdout).toContain('key *** / *** is not valid here');
+    for (const run of [plain, json, chat]) expectNoKey(run, out);
+    for (const name of ['plain', 'json']) {
+      const report = JSON.parse(readFileSync(join(out, name, 'report.json'), 'utf8')) as { url: string };
+      if (name === 'plain') expect(report.url).toMatch(/\?api_key=\*\*\*$/);
+      expect(readFileSync(join(out, name, 'report.md'), 'utf8')).toMatch(/key \*\*\* \/ \*\*\* is not valid here/);
+      for (const line of readFileSync(join(out, name, 'transcript.jsonl'), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    }
+    expect(JSON.parse(json.stdout)).toMatchObject({ passed: false });
+  }, 60_000);
+
   it('in errors: a rejected key (401), a refused connection, a crash in tool code that prints the key', async () => {
     const rejecting = await simulator({ faults: { rejectStatus: { status: 401 } } });
     const refusedUrl = 'ws://127.0.0.1:9/waves/v1/s2s';

@@ -7,6 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ChatEvent } from '../chat.js';
 import { jsonEvent } from '../chat-command.js';
 import { HydraError } from '../errors.js';
+import { jsonText } from '../ui/json-text.js';
 
 export class TranscriptWriter {
   private fd: number | null;
@@ -64,6 +65,7 @@ export class TranscriptWriter {
     if (this.fd === null) return;
     // Events are written in the order they happened; clamp so rounding never runs the clock back.
     this.lastT = Math.max(this.lastT, Math.round(tMs * 10) / 10);
-    writeSync(this.fd, `${JSON.stringify(line(this.lastT))}\n`);
+    // Redacted (a server echoing the key) and one line per record, as --json.
+    writeSync(this.fd, `${jsonText(line(this.lastT))}\n`);
   }
 }

@@ -43,7 +43,12 @@ export function capText(text: string, max = MAX_FIELD_CHARS): string {
   return `${text.slice(0, end)}… (${text.length - end} more)`;
 }
 
+/** The text cleaned and on one line (line breaks and tabs made spaces), whatever its length. */
+export function oneLine(text: string): string {
+  return stripControls(text).replace(LINE_BREAKS, ' ');
+}
+
 /** One printable field on one line: cleaned, line breaks and tabs made spaces, then capped. */
 export function cleanField(text: string, max = MAX_FIELD_CHARS): string {
-  return capText(stripControls(text).replace(LINE_BREAKS, ' '), max);
+  return capText(oneLine(text), max);
 }
