@@ -21,6 +21,7 @@ import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
 import { redact, registerSecret } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
+import { cleanField } from './ui/sanitize.js';
 
 /** The output flags that make sense on every command that prints (`devices --verbose`, `voices --json`). */
 function outputFlags(command: Command): Command {
@@ -230,7 +231,8 @@ export async function run(): Promise<void> {
     if (crashed) return;
     crashed = true;
     process.exitCode = internal;
-    process.stderr.write(redact(`error: internal error: ${error instanceof Error ? error.message : String(error)}\n`));
+    // The message may quote anything (a tool handler's stray throw of what it fetched): one clean line.
+    process.stderr.write(redact(`error: internal error: ${cleanField(error instanceof Error ? error.message : String(error))}\n`));
     process.stderr.write('hint: the session was ended cleanly; if this is not from your own tool code, please report it\n');
     stopRun?.();
     setTimeout(() => process.exit(internal), 1000).unref();

@@ -3,10 +3,11 @@
  * Unit tests of the cleaner, then the built CLI against the real simulator sending hostile frames
  * (`npm run build` first).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { formatDeviceList } from '../src/audio/devices.js';
 import { createSimulator, type Simulator } from '../src/mock/server.js';
 import { redact, registerSecret } from '../src/redact.js';
 import { jsonText } from '../src/ui/json-text.js';
@@ -219,4 +220,66 @@ describe('the CLI against a simulator sending hostile text', () => {
     const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { frame?: { type?: string } });
     expect(JSON.stringify(lines.find((line) => line.frame?.type === 'x.deep'))).toContain('<nested too deeply>');
   }, 90_000);
+});
+
+describe('text from files and the system: config values, device names, a --url as typed', () => {
+  const TITLE = '\x1b]0;PWNED\x07';
+  const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'hydra-sanitize-files-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('`config` shows a project file\'s values cleaned (a cloned directory\'s hydra.tools.json is anyone\'s)', async () => {
+    const project = join(dir, 'hydra.tools.json');
+    writeFileSync(project, JSON.stringify({ voice: `re${TITLE}ed\u202e`, model: 'hy\x1b[2Jdra\nforged line', tools: [] }));
+    const run = await cli(['--tools', project, 'config'], { XDG_CONFIG_HOME: join(dir, 'xdg') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toMatch(CONTROL);
+    expect(run.stdout).not.toMatch(BIDI);
+    expect(run.stdout).not.toMatch(/PWNED|^forged line/m);
+    expect(run.stdout).toMatch(/^--voice\s+reed\s+project file/m);
+    expect(run.stdout).toMatch(/^--model\s+hydra forged line\s+project file/m);
+  });
+
+  it('`doctor` prints a --url it cannot use cleaned', async () => {
+    const run = await cli(['doctor', '--no-audio', '--url', `not a url ${TITLE}\u202etxt.exe`]);
+    expect(run.code).toBe(20);
+    expect(run.stdout + run.stderr).not.toMatch(CONTROL);
+    expect(run.stdout + run.stderr).not.toMatch(BIDI);
+    expect(run.stdout).toMatch(/^✗ endpoint\s+not a url txt\.exe is not a ws:\/\/ or wss:\/\/ URL/m);
+  });
+
+  it('an error nothing caught (a tool handler\'s stray throw quoting what it fetched) is printed as one clean line', async () => {
+    const tools = join(dir, 'stray.tools.ts');
+    writeFileSync(
+      tools,
+      [
+        "export default { tools: [{ name: 'stray', parameters: { type: 'object', properties: {} },",
+        `  handler: () => { setTimeout(() => { throw new Error(${JSON.stringify(`fetched ${TITLE}\u202ebody\nhint: forged`)}); }, 20); return 'ok'; } }] };`,
+        '',
+      ].join('\n'),
+    );
+    const run = await cli(['tools', 'call', tools, 'stray']);
+    expect(run.code).toBe(70);
+    expect(run.stderr).toMatch(/^error: internal error: fetched body hint: forged$/m);
+    expect(run.stderr).not.toMatch(CONTROL);
+    expect(run.stderr).not.toMatch(BIDI);
+    expect(run.stderr).not.toMatch(/^hint: forged/m);
+  });
+
+  it('`devices` lists names cleaned and aligned in terminal columns (a Bluetooth peer names itself)', () => {
+    const device = (id: number, name: string) => ({ id, name, hostAPIName: 'ALSA', maxInputChannels: 1, maxOutputChannels: 2, defaultSampleRate: 48000 });
+    const lines = formatDeviceList({
+      devices: [device(0, `Headset${TITLE}\nforged\u202e`), device(1, 'ヘッドセット'), device(2, 'USB')],
+      defaultInput: 0,
+      defaultOutput: 2,
+    } as Parameters<typeof formatDeviceList>[0]);
+    expect(lines).toHaveLength(4);
+    expect(lines.join('\n')).not.toMatch(CONTROL);
+    expect(lines.join('\n')).not.toMatch(BIDI);
+    expect(lines[1]).toMatch(/^ 0 {2}Headset forged {2}/);
+    // The "host api" column starts at the same terminal column on every row (katakana is two columns wide).
+    const column = (line: string): number => [...line.slice(0, line.indexOf('ALSA'))].reduce((sum, char) => sum + (/[\u30a0-\u30ff]/.test(char) ? 2 : 1), 0);
+    expect(new Set(lines.slice(1).map(column)).size).toBe(1);
+  });
 });
