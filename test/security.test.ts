@@ -160,6 +160,38 @@ describe('the API key never shows', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ passed: false });
   }, 60_000);
 
+  it('where a long server or tool string is cut for the screen: the cut never leaves a readable piece of the key', async () => {
+    // Each string puts the key across the point where the screen cuts it (a 500-character field, a tool's
+    // arguments at 100 and its output at 120, a server id at 60), so a cut before redaction shows a prefix.
+    const pad = (n: number) => 'y'.repeat(n);
+    const sim = await simulator({ rules: [{ turn: 1, calls: [{ name: 'echo', arguments: { text: `${pad(78)}${KEY}` } }] }] });
+    sim.on('server-frame', (sessionId, frame) => {
+      if (frame.type !== 'session.configured') return;
+      sim.inject({ raw: JSON.stringify({ type: 'error', error: { type: 'server_error', code: 'x', message: `${pad(470)}${KEY}` } }) }, sessionId);
+      const delta = { type: 'response.output_audio.delta', event_id: 'sv_x', response_id: `${pad(50)}${KEY}`, item_id: 'i', output_index: 0, content_index: 0, delta: 'AAAA' };
+      sim.inject({ raw: JSON.stringify(delta) }, sessionId);
+    });
+    const tools = join(dir, 'echo.tools.ts');
+    writeFileSync(
+      tools,
+      "export default { tools: [{ name: 'echo', parameters: { type: 'object', properties: { text: { type: 'string' } } }, handler: (args: { text: string }) => args.text }] };\n",
+    );
+    const [plain, json] = await Promise.all([
+      cli(['--url', sim.url, '--tools', tools, ...speak, '--output', join(dir, 'cut.wav')], ENV),
+      cli(['--json', '--url', sim.url, '--tools', tools, ...speak, '--output', join(dir, 'cut-json.wav')], ENV),
+    ]);
+    for (const run of [plain, json]) {
+      expect(run.code, run.stderr).toBe(0);
+      expectNoKey(run);
+    }
+    // The cut strings were shown: the error, the call, its result and the stray audio's response id.
+    expect(plain.stdout).toMatch(/server error: y+\*\*\*/);
+    expect(plain.stdout).toMatch(/tool echo\(\{"text":"y+\*\*\*"\}\)/);
+    expect(plain.stdout).toMatch(/tool echo ✓ \d+ ms → y+\*\*\*/);
+    expect(plain.stdout + plain.stderr).toMatch(/audio for response y+\*\*\*, which never started/);
+    expect(json.stdout).toMatch(/audio for response y+\*\*\*, which never started/);
+  });
+
   it('in errors: a rejected key (401), a refused connection, a crash in tool code that prints the key', async () => {
     const rejecting = await simulator({ faults: { rejectStatus: { status: 401 } } });
     const refusedUrl = 'ws://127.0.0.1:9/waves/v1/s2s';

@@ -3,9 +3,10 @@
  * characters (C0 except \n and \t, DEL, C1), no escape sequences (CSI, OSC such as a title change or
  * an OSC 52 clipboard write, DCS/SOS/PM/APC strings, two-character ESC codes), no bidi controls (a
  * right-to-left override shows text in another order than it was sent), and a length cap per field.
- * A field is one line: its line breaks cannot start a line that looks like one of ours.
- * Pure. The `--json` output keeps the full value instead, JSON-escaped.
+ * A field is one line: its line breaks cannot start a line that looks like one of ours, and it is
+ * redacted before it is capped. Pure. The `--json` output keeps the full value instead, JSON-escaped.
  */
+import { redact } from '../redact.js';
 
 /** Characters shown of one server- or model-supplied field before "… (N more)". */
 export const MAX_FIELD_CHARS = 500;
@@ -48,7 +49,10 @@ export function oneLine(text: string): string {
   return stripControls(text).replace(LINE_BREAKS, ' ');
 }
 
-/** One printable field on one line: cleaned, line breaks and tabs made spaces, then capped. */
+/**
+ * One printable field on one line: cleaned, line breaks and tabs made spaces, redacted, then capped —
+ * in that order, so the cap never cuts a key into a prefix that redaction would no longer recognise.
+ */
 export function cleanField(text: string, max = MAX_FIELD_CHARS): string {
-  return capText(oneLine(text), max);
+  return capText(redact(oneLine(text)), max);
 }

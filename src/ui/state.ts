@@ -7,6 +7,8 @@ import type { ChatEvent } from '../chat.js';
 import type { TurnMetric } from '../metrics.js';
 import type { Phase } from '../session.js';
 import { modelInfo } from '../models.js';
+import { redact } from '../redact.js';
+import { stripControls } from './sanitize.js';
 
 /** What the status line says the conversation is doing. */
 export type Activity = 'starting' | 'connecting' | 'reconnecting' | 'retrying' | Exclude<Phase, 'ended'> | 'ending';
@@ -387,7 +389,8 @@ export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
+/** One line of at most `max` characters; cleaned and redacted first, so the cut never leaves part of a key. */
 export function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
+  const flat = redact(stripControls(text)).replace(/\s+/g, ' ');
   return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
 }
