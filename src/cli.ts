@@ -152,12 +152,27 @@ function sampleWav(): string {
   return /[\s'"]/.test(chosen) ? `'${chosen.replace(/'/g, `'\\''`)}'` : chosen;
 }
 
+/** Every --api-key value: given twice, commander keeps the last, and both are secrets. */
+function registerKeyArguments(argv: readonly string[]): void {
+  argv.forEach((arg, index) => {
+    if (arg === '--api-key') registerSecret(argv[index + 1]);
+    else if (arg.startsWith('--api-key=')) registerSecret(arg.slice('--api-key='.length));
+  });
+}
+
+/**
+ * Commander's usage errors, redacted; an unknown `--option=value` is named without its value, which may
+ * be the key under a misspelt flag (`--api-kee=sk-…`).
+ */
+function usageError(text: string): string {
+  return redact(text.replace(/(unknown option '[^'=]*=)[^']*'/g, "$1…'"));
+}
+
 /** Entry point: parse, run, print errors as one or two lines, exit with the documented code. */
 export async function main(argv: readonly string[]): Promise<number> {
   // Whatever command runs, the key is redacted from everything it prints (even a tool echoing it).
   registerSecret(process.env.SMALLEST_API_KEY);
-  const keyFlag = argv.findIndex((arg) => arg === '--api-key' || arg.startsWith('--api-key='));
-  if (keyFlag >= 0) registerSecret(argv[keyFlag]!.includes('=') ? argv[keyFlag]!.slice('--api-key='.length) : argv[keyFlag + 1]);
+  registerKeyArguments(argv);
   const controller = new AbortController();
   let exitCode = 0;
   let output: Output | null = null;
@@ -185,7 +200,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // commander, skipping the exit code (2) and the redaction below.
   const configure = (command: Command): void => {
     command.exitOverride();
-    command.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
+    command.configureOutput({ writeErr: (text) => process.stderr.write(usageError(text)), writeOut: (text) => process.stdout.write(text) });
     command.commands.forEach(configure);
   };
   configure(program);

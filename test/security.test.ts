@@ -245,6 +245,20 @@ describe('the API key never shows', () => {
     }
   });
 
+  it('under a misspelt flag (--api-kee=…, --apikey=…): the usage error names the option, not its value', async () => {
+    const runs = await Promise.all([
+      cli([`--api-kee=${KEY}`, '--mock']),
+      cli(['run', 'examples/greeting.yaml', `--apikey=${PLAIN_KEY}`]),
+      cli(['doctor', `--api_key=${PLAIN_KEY}`]),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^error: unknown option '--api(-kee|key|_key)=…'/m);
+      expectNoKey(run, undefined, KEY);
+      expectNoKey(run, undefined, PLAIN_KEY);
+    }
+  });
+
   it('in `tools call`: command tools do not get the key in their environment, and a tool printing it is redacted', async () => {
     const tools = join(dir, 'echo-env.json');
     writeFileSync(
