@@ -19,7 +19,7 @@ import { registerSimulateCommand } from './mock/command.js';
 import { DEFAULT_MODEL, DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
-import { redact, registerSecret } from './redact.js';
+import { redact, registerSecret, registerUrlSecrets } from './redact.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
 import { cleanField } from './ui/sanitize.js';
 
@@ -90,6 +90,7 @@ Try the following:
       const { runChatCommand } = await import('./chat-command.js');
       // The user's defaults file fills what no flag set (src/config: flags > project file > user file).
       const user = await loadUserSettings(process.env);
+      registerUrlSecrets(user?.settings.url); // --url values were registered from argv; this is the file's
       const { options, agentDefaults } = applyUserSettings(flags, (key) => command.getOptionValueSource(key) === 'cli', user?.settings ?? {});
       const code = await runChatCommand(
         { ...options, trailingSilenceMs: options.trailingSilence ?? DEFAULTS.trailingSilenceMs, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
@@ -152,11 +153,13 @@ function sampleWav(): string {
   return /[\s'"]/.test(chosen) ? `'${chosen.replace(/'/g, `'\\''`)}'` : chosen;
 }
 
-/** Every --api-key value: given twice, commander keeps the last, and both are secrets. */
+/** Every --api-key value (given twice, commander keeps the last: both are secrets), and the secrets in every --url. */
 function registerKeyArguments(argv: readonly string[]): void {
   argv.forEach((arg, index) => {
     if (arg === '--api-key') registerSecret(argv[index + 1]);
     else if (arg.startsWith('--api-key=')) registerSecret(arg.slice('--api-key='.length));
+    else if (arg === '--url') registerUrlSecrets(argv[index + 1]);
+    else if (arg.startsWith('--url=')) registerUrlSecrets(arg.slice('--url='.length));
   });
 }
 

@@ -20,6 +20,24 @@ export function registerSecret(secret: string | undefined): void {
   if (encoded !== secret) registered.add(encoded);
 }
 
+/**
+ * Remember the secrets a URL carries — its password and its api_key / token query values, however their
+ * names are percent-encoded (`api%5Fkey=` is `api_key=` to the server) — so they are removed everywhere.
+ */
+export function registerUrlSecrets(url: string | undefined): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url ?? '');
+  } catch {
+    return;
+  }
+  if (parsed.password !== '') {
+    registerSecret(parsed.password);
+    registerSecret(decodeURIComponent(parsed.password));
+  }
+  for (const [name, value] of parsed.searchParams) if (/^(?:api_key|token|access_token)$/i.test(name)) registerSecret(value);
+}
+
 /** The text with every known secret, every api_key query value and every URL password replaced by `***`. */
 export function redact(text: string): string {
   let out = text.replace(KEY_IN_URL, '$1***').replace(BEARER, '$1***').replace(URL_PASSWORD, '$1***@');

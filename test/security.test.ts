@@ -4,7 +4,7 @@
  * (transcripts, reports, WAVs as bytes) — is searched for the key, its URL-encoded form and any
  * fragment of it. Plus the two warnings about how the key travels.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -256,6 +256,27 @@ describe('the API key never shows', () => {
       expect(run.stderr).toMatch(/^error: unknown option '--api(-kee|key|_key)=…'/m);
       expectNoKey(run, undefined, KEY);
       expectNoKey(run, undefined, PLAIN_KEY);
+    }
+  });
+
+  it('a key in --url or the user file\'s url under a percent-encoded name (api%5Fkey=) is never shown', async () => {
+    const inQuery = 'ws://127.0.0.1:9/waves/v1/s2s?api%5Fkey=url-SECRET-0f9e8d';
+    // The user file lives outside the test folder, whose files the last test searches for the marker.
+    const xdg = mkdtempSync(join(tmpdir(), 'hydra-security-xdg-'));
+    try {
+      mkdirSync(join(xdg, 'hydra-chat'));
+      writeFileSync(join(xdg, 'hydra-chat', 'config.json'), JSON.stringify({ url: inQuery }));
+      const runs = await Promise.all([
+        cli(['--url', inQuery, ...speak, '--output', join(dir, 'q.wav')], ENV),
+        cli(['--json', '--verbose', `--url=${inQuery}`, ...speak, '--output', join(dir, 'qj.wav')], ENV),
+        cli([...speak, '--output', join(dir, 'qf.wav')], { ...ENV, XDG_CONFIG_HOME: xdg }),
+        cli(['doctor', '--no-audio', '--url', inQuery], ENV),
+      ]);
+      for (const run of runs) expectNoKey(run);
+      // The chats show the url (the doctor only its host).
+      for (const run of runs.slice(0, 3)) expect(run.stdout + run.stderr).toContain('ws://127.0.0.1:9/waves/v1/s2s?api%5Fkey=***');
+    } finally {
+      rmSync(xdg, { recursive: true, force: true });
     }
   });
 

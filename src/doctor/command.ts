@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadUserSettings } from '../config/settings.js';
 import { DEFAULT_URL, pickModel } from '../models.js';
 import { isLoopbackUrl } from '../server-url.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerUrlSecrets } from '../redact.js';
 import type { Output } from '../ui/output.js';
 import { cleanField } from '../ui/sanitize.js';
 import { audioChecks } from './audio.js';
@@ -37,6 +37,7 @@ export function registerDoctorCommand(command: Command, context: { output: () =>
       const keyFromFlag = pick('apiKey');
       const key = keyFromFlag ?? process.env.SMALLEST_API_KEY;
       registerSecret(key);
+      registerUrlSecrets(url);
       const model = pickModel(pick('voice') ?? user.voice, pick('model') ?? user.model);
 
       const checks: Check[] = [];
