@@ -14,6 +14,9 @@ const registered = new Set<string>();
 /** Remember a secret so that `redact` removes it wherever it shows up, not only in URLs. */
 export function registerSecret(secret: string | undefined): void {
   if (!secret || secret.length < 4) return;
+  // A key read from a file can end in a line break (\r\n) or a space; a server echoes it trimmed.
+  const trimmed = secret.trim();
+  if (trimmed !== secret) registerSecret(trimmed);
   registered.add(secret);
   // As it appears in a URL's query (`+` and `/` become %2B and %2F).
   const encoded = encodeURIComponent(secret);

@@ -442,6 +442,14 @@ describe('server and model text cannot drive the terminal (issue 13 item 9)', ()
     expect(renderInfo(state, { chalk: plain, width: 200 }) + renderHeader(state, plain).join('\n')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
   });
 
+  it('a tool result cut for the log never ends in half an emoji (a lone surrogate is drawn as �)', () => {
+    for (const at of [117, 118, 119]) {
+      const text = rendered([note({ kind: 'tool-result', callId: 'c', name: 't', ok: true, output: `${'a'.repeat(at)}🎙️🎙️🎙️`, durationMs: 1 })]);
+      expect(text).toMatch(/a🎙?…$|a🎙️?…$/u);
+      expect(text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    }
+  });
+
   it('wide characters (CJK, emoji) count two columns: the status and info lines never wrap', () => {
     // The oracle: every character here is either ASCII-ish (one column) or CJK / an emoji picture (two).
     const columns = (text: string): number => [...text].reduce((sum, char) => sum + (/[\u3040-\u30ff\u4e00-\u9fff]|\p{Emoji_Presentation}/u.test(char) ? 2 : 1), 0);

@@ -85,6 +85,11 @@ describe('redaction that keeps JSON valid and data whole', () => {
     expect(JSON.parse(line!)).toEqual({ t: 1, message: 'the key *** is bad', '***': 1 });
   });
 
+  it('a key read with its line break (SMALLEST_API_KEY from a CRLF file) is removed where a server echoes it trimmed', () => {
+    registerSecret('sk-trim-test-0123456789\r\n');
+    expect(redact('invalid key sk-trim-test-0123456789 (401)')).toBe('invalid key *** (401)');
+  });
+
   it('U+2028 / U+2029, bidi controls and C1 controls are escaped: each record is one line to any line reader', () => {
     const text = 'a\u2028b\u2029c\u202ed\u0085e\u009bf';
     const lines = jsonLines({ message: text });

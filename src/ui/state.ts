@@ -392,5 +392,9 @@ export function plural(count: number, word: string): string {
 /** One line of at most `max` characters; cleaned and redacted first, so the cut never leaves part of a key. */
 export function truncate(text: string, max: number): string {
   const flat = redact(stripControls(text)).replace(/\s+/g, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
+  if (flat.length <= max) return flat;
+  let end = Math.max(0, max - 1);
+  // Never half of a surrogate pair (an emoji): a lone one is drawn as �.
+  if (end > 0 && /[\ud800-\udbff]/.test(flat[end - 1]!)) end -= 1;
+  return `${flat.slice(0, end)}…`;
 }
