@@ -36,7 +36,11 @@ export function registerUrlSecrets(url: string | undefined): void {
   }
   if (parsed.password !== '') {
     registerSecret(parsed.password);
-    registerSecret(decodeURIComponent(parsed.password));
+    try {
+      registerSecret(decodeURIComponent(parsed.password));
+    } catch {
+      // not valid percent-encoding (`pw%zz`): the password is only ever shown as written
+    }
   }
   for (const [name, value] of parsed.searchParams) if (/^(?:api_key|token|access_token)$/i.test(name)) registerSecret(value);
 }

@@ -259,6 +259,14 @@ describe('the API key never shows', () => {
     }
   });
 
+  it('a --url password that is not valid percent-encoding (pw%zz) is redacted, not a crash', async () => {
+    const run = await cli(['--url', 'ws://agent:pw-SECRET%zz@127.0.0.1:9/waves/v1/s2s', ...speak, '--output', join(dir, 'pct.wav')], ENV);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code, run.stderr).toBe(9);
+    expect(run.stdout + run.stderr).toContain('ws://agent:***@127.0.0.1:9');
+    expectNoKey(run);
+  });
+
   it('a key in --url or the user file\'s url under a percent-encoded name (api%5Fkey=) is never shown', async () => {
     const inQuery = 'ws://127.0.0.1:9/waves/v1/s2s?api%5Fkey=url-SECRET-0f9e8d';
     // The user file lives outside the test folder, whose files the last test searches for the marker.
