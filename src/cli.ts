@@ -250,7 +250,7 @@ export async function run(): Promise<void> {
     crashed = true;
     process.exitCode = internal;
     // The message may quote anything (a tool handler's stray throw of what it fetched): one clean line.
-    process.stderr.write(redact(`error: internal error: ${cleanField(error instanceof Error ? error.message : String(error))}\n`));
+    process.stderr.write(redact(`error: internal error: ${cleanField(String(error instanceof Error ? error.message : error))}\n`));
     process.stderr.write('hint: the session was ended cleanly; if this is not from your own tool code, please report it\n');
     stopRun?.();
     setTimeout(() => process.exit(internal), 1000).unref();

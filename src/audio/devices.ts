@@ -98,7 +98,7 @@ export function formatDeviceList(list: DeviceList): string[] {
   const rows = list.devices.map((d) => {
     const marks = [d.id === list.defaultInput ? 'default input' : '', d.id === list.defaultOutput ? 'default output' : ''].filter(Boolean).join(', ');
     // Names are whatever the system calls a device (a Bluetooth peer names itself): cleaned, one line.
-    return [String(d.id), cleanField(d.name, 80), cleanField(d.hostAPIName, 40), String(d.maxInputChannels), String(d.maxOutputChannels), `${d.defaultSampleRate} Hz`, marks];
+    return [String(d.id), cleanField(String(d.name), 80), cleanField(String(d.hostAPIName), 40), String(d.maxInputChannels), String(d.maxOutputChannels), `${d.defaultSampleRate} Hz`, marks];
   });
   const header = ['id', 'name', 'host api', 'in', 'out', 'rate', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => displayWidth(r[i]!))));
