@@ -290,7 +290,7 @@ function watchTools(
     const names = runner.declarations().map((tool) => tool.name);
     const sent = chat.updateTools(runner.declarations());
     onTools(names);
-    out.line(out.chalk.cyan(`tools reloaded from ${path}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
+    out.line(out.chalk.cyan(`tools reloaded from ${cleanField(path)}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
     out.json({ event: 'tools-reload', ok: true, tools: names, sent });
     const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
     if (frozen.length > 0) {

@@ -272,6 +272,15 @@ describe('text from files and the system: config values, device names, a --url a
     expect(run.stderr).not.toMatch(/^hint: forged/m);
   });
 
+  it('a file name the user gives (--record) is printed cleaned in the summary', async () => {
+    const record = join(dir, `talk${TITLE}\u202evaw.wav`);
+    const run = await cli(['--mock', '--input', 'test/fixtures/hello-16k.wav', '--output', join(dir, 'reply.wav'), '--record', record, '--no-color']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^summary · .* · recording: .*talkvaw\.wav$/m);
+    expect(run.stdout + run.stderr).not.toMatch(CONTROL);
+    expect(run.stdout + run.stderr).not.toMatch(BIDI);
+  });
+
   it('`devices` lists names cleaned and aligned in terminal columns (a Bluetooth peer names itself)', () => {
     const device = (id: number, name: string) => ({ id, name, hostAPIName: 'ALSA', maxInputChannels: 1, maxOutputChannels: 2, defaultSampleRate: 48000 });
     const lines = formatDeviceList({

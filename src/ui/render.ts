@@ -163,7 +163,7 @@ export function renderSummary(state: UiState, outcome: ChatOutcome, extra: { rec
     plural(stats.interruptions, 'interruption'),
   ];
   if (stats.tokens > 0) parts.push(`${stats.tokens} tokens`);
-  if (extra.recordingPath) parts.push(`recording: ${extra.recordingPath}`);
+  if (extra.recordingPath) parts.push(`recording: ${cleanField(extra.recordingPath)}`);
   return `${extra.chalk.bold('summary')} ${extra.chalk.dim('·')} ${parts.join(extra.chalk.dim(' · '))}`;
 }
 
