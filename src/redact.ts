@@ -1,6 +1,7 @@
 /** Keeps the API key out of everything a person or a file sees. */
 
-const KEY_IN_URL = /([?&](?:api_key|token|access_token)=)[^&#\s"']*/gi;
+/** A query value ends at a quote or a backslash too: run over JSON text, redaction must not eat an escape. */
+const KEY_IN_URL = /([?&](?:api_key|token|access_token)=)[^&#\s"'\\]*/gi;
 const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
 /**
  * The password of `scheme://user:password@host` (a proxy's or a server's basic auth). Quotes, backslashes

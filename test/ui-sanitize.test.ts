@@ -191,10 +191,18 @@ describe('the CLI against a simulator sending hostile text', () => {
     expect(error?.message).toBe(SNEAKY.replace('?api_key=x\\', '?api_key=***'));
   }, 90_000);
 
-  it('`run`: the table, report.md and transcript.jsonl keep each row and record on one line', async () => {
+  it('`run`: the table, report.md and transcript.jsonl keep each row and record on one line; --json stays one valid line', async () => {
     const sim = await sneakySimulator();
     const out = join(dir, 'sneaky-run');
-    const run = await cli(['run', 'examples/greeting.yaml', '--url', sim.url, '--out', out], { SMALLEST_API_KEY: 'sk-test' }, 60_000);
+    const [run, json] = await Promise.all([
+      cli(['run', 'examples/greeting.yaml', '--url', sim.url, '--out', out], { SMALLEST_API_KEY: 'sk-test' }, 60_000),
+      cli(['run', 'examples/greeting.yaml', '--json', '--url', sim.url, '--out', join(dir, 'sneaky-run-json')], { SMALLEST_API_KEY: 'sk-test' }, 60_000),
+    ]);
+    expect(json.code, json.stderr).toBe(17);
+    expect(json.stdout.trim().split('\n')).toHaveLength(1);
+    const report = JSON.parse(json.stdout) as { runs: { session: { detail: string }[] }[]; forged?: number };
+    expect(report.forged).toBeUndefined();
+    expect(JSON.stringify(report.runs[0]!.session)).toContain('?api_key=***');
     expect(run.code, run.stderr).toBe(17);
     const printed = run.stdout + run.stderr;
     expect(printed).not.toMatch(CONTROL);
