@@ -75,7 +75,8 @@ describe('redaction that keeps JSON valid and data whole', () => {
     const [line] = jsonLines({ event: 'note', message });
     const parsed = JSON.parse(line!) as { message: string; forged?: boolean };
     expect(parsed.forged).toBeUndefined();
-    expect(parsed.message).toBe('retry at wss://h/x?api_key=***"}, {"forged": true');
+    // The value ends at the backslash (a key has none): removed, and the JSON line holds.
+    expect(parsed.message).toBe('retry at wss://h/x?api_key=***\\"}, {"forged": true');
   });
 
   it('a registered secret is removed from values and keys, whatever JSON would have escaped in it', () => {
@@ -188,7 +189,7 @@ describe('the CLI against a simulator sending hostile text', () => {
     const lines = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { event?: string; kind?: string; message?: string; forged?: number });
     expect(lines.some((line) => line.forged !== undefined)).toBe(false);
     const error = lines.find((line) => line.kind === 'server-error');
-    expect(error?.message).toBe(SNEAKY.replace('?api_key=x\\', '?api_key=***'));
+    expect(error?.message).toBe(SNEAKY.replace('?api_key=x', '?api_key=***'));
   }, 90_000);
 
   it('`run`: the table, report.md and transcript.jsonl keep each row and record on one line; --json stays one valid line', async () => {
