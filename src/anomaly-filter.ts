@@ -22,7 +22,3 @@ export function anomalyFilter(): (note: Note) => Note | null {
   };
 }
 
-/** A server-chosen string, cut for a one-line message. */
-export function clip(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}

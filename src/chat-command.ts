@@ -27,9 +27,9 @@ import type { Settings } from './config/settings.js';
 import { migrationHint, plainWarning } from './ui/state.js';
 import { createView, type KeyInput } from './ui/view.js';
 import type { Output } from './ui/output.js';
+import { cleanField } from './ui/sanitize.js';
 import { findDefaultToolsFile } from './tools/files.js';
 import { mockSimulatorOptions, type MockFlags } from './mock/chat-options.js';
-
 import { DEFAULT_URL } from './models.js';
 import { CONFIG_FILE_MAX_BYTES, readTextFile, TextFileError } from './text-file.js';
 
@@ -151,7 +151,7 @@ export async function runChatCommand(options: ChatCommandOptions, context: Comma
     inputDevice: options.inputDevice,
     outputDevice: options.outputDevice,
     signal,
-    onWarning: (line) => out.debug(`audio: ${line}`),
+    onWarning: (line) => out.debug(`audio: ${cleanField(line)}`), // it names devices, as the system calls them
   });
   const levels = { muted: false, inputDb: -100, outputDb: -100, outputAt: 0 };
   // The level meters are drawn only on the live screen (a terminal): elsewhere nobody reads them.

@@ -19,9 +19,10 @@ import { registerSimulateCommand } from './mock/command.js';
 import { DEFAULT_MODEL, DEFAULT_URL, MODELS } from './models.js';
 import { registerRunCommand } from './scenario/command.js';
 import { registerToolsCommand } from './tools/command.js';
-import { redact, registerSecret } from './redact.js';
+import { redact, registerSecret, registerUrlSecrets } from './redact.js';
 import { currentToolHandler, outsideToolHandlers } from './tools/handler.js';
 import { createOutput, wantsColor, type Output } from './ui/output.js';
+import { cleanField } from './ui/sanitize.js';
 
 /** The output flags that make sense on every command that prints (`devices --verbose`, `voices --json`). */
 function outputFlags(command: Command): Command {
@@ -90,6 +91,7 @@ Try the following:
       const { runChatCommand } = await import('./chat-command.js');
       // The user's defaults file fills what no flag set (src/config: flags > project file > user file).
       const user = await loadUserSettings(process.env);
+      registerUrlSecrets(user?.settings.url); // --url values were registered from argv; this is the file's
       const { options, agentDefaults } = applyUserSettings(flags, (key) => command.getOptionValueSource(key) === 'cli', user?.settings ?? {});
       const code = await runChatCommand(
         { ...options, trailingSilenceMs: options.trailingSilence ?? DEFAULTS.trailingSilenceMs, ...(options.replyTimeout === undefined ? {} : { replyTimeoutS: options.replyTimeout }) },
@@ -152,12 +154,29 @@ function sampleWav(): string {
   return /[\s'"]/.test(chosen) ? `'${chosen.replace(/'/g, `'\\''`)}'` : chosen;
 }
 
+/** Every --api-key value (given twice, commander keeps the last: both are secrets), and the secrets in every --url. */
+function registerKeyArguments(argv: readonly string[]): void {
+  argv.forEach((arg, index) => {
+    if (arg === '--api-key') registerSecret(argv[index + 1]);
+    else if (arg.startsWith('--api-key=')) registerSecret(arg.slice('--api-key='.length));
+    else if (arg === '--url') registerUrlSecrets(argv[index + 1]);
+    else if (arg.startsWith('--url=')) registerUrlSecrets(arg.slice('--url='.length));
+  });
+}
+
+/**
+ * Commander's usage errors, redacted; an unknown `--option=value` is named without its value, which may
+ * be the key under a misspelt flag (`--api-kee=sk-…`).
+ */
+function usageError(text: string): string {
+  return redact(text.replace(/(unknown option '[^'=]*=)[^']*'/g, "$1…'"));
+}
+
 /** Entry point: parse, run, print errors as one or two lines, exit with the documented code. */
 export async function main(argv: readonly string[]): Promise<number> {
   // Whatever command runs, the key is redacted from everything it prints (even a tool echoing it).
   registerSecret(process.env.SMALLEST_API_KEY);
-  const keyFlag = argv.findIndex((arg) => arg === '--api-key' || arg.startsWith('--api-key='));
-  if (keyFlag >= 0) registerSecret(argv[keyFlag]!.includes('=') ? argv[keyFlag]!.slice('--api-key='.length) : argv[keyFlag + 1]);
+  registerKeyArguments(argv);
   const controller = new AbortController();
   let exitCode = 0;
   let output: Output | null = null;
@@ -185,7 +204,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // commander, skipping the exit code (2) and the redaction below.
   const configure = (command: Command): void => {
     command.exitOverride();
-    command.configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
+    command.configureOutput({ writeErr: (text) => process.stderr.write(usageError(text)), writeOut: (text) => process.stdout.write(text) });
     command.commands.forEach(configure);
   };
   configure(program);
@@ -235,8 +254,9 @@ export async function run(): Promise<void> {
       if (crashed) return;
       crashed = true;
       process.exitCode = internal;
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(redact(tool === undefined ? `error: internal error: ${message}\n` : `error: tool "${tool}" threw outside its call (in a timer or callback): ${message}\n`));
+      // The message may quote anything (a tool handler's stray throw of what it fetched): one clean line.
+      const message = cleanField(String(error instanceof Error ? error.message : error));
+      process.stderr.write(redact(tool === undefined ? `error: internal error: ${message}\n` : `error: tool "${cleanField(tool)}" threw outside its call (in a timer or callback): ${message}\n`));
       process.stderr.write(tool === undefined ? 'hint: the session was ended cleanly; if this is not from your own tool code, please report it\n' : 'hint: the session was ended cleanly; fix the handler so that it catches its own errors\n');
       stopRun?.();
       setTimeout(() => process.exit(internal), 1000).unref();

@@ -5,7 +5,9 @@
  */
 import { measureEcho, type EchoTestResult } from './audio/echo/echo-test.js';
 import { LiveAudio } from './audio/live.js';
+import { jsonText } from './ui/json-text.js';
 import type { Output } from './ui/output.js';
+import { cleanField } from './ui/sanitize.js';
 
 export type EchoTestOptions = { inputDevice?: string; outputDevice?: string; json?: boolean };
 
@@ -30,11 +32,12 @@ export async function runEchoTest(
 export async function runEchoTestCommand(options: EchoTestOptions, context: { out: Output; signal: AbortSignal; print: (line: string) => void }): Promise<number> {
   const { input, output, ...result } = await runEchoTest(options, context.signal);
   if (options.json) {
-    context.print(JSON.stringify({ ...result, input, output }));
+    // Device names are whatever the system (or a Bluetooth peer) calls them: one escaped line all the same.
+    context.print(jsonText({ ...result, input, output }));
     return 0;
   }
   const { out } = context;
-  out.line(`echo test: ${(result.probeMs / 1000).toFixed(1)} s of noise played on "${output}", heard on "${input}"`);
+  out.line(`echo test: ${(result.probeMs / 1000).toFixed(1)} s of noise played on "${cleanField(output, 80)}", heard on "${cleanField(input, 80)}"`);
   if (result.delayMs === null) {
     out.line(`  no echo found (the microphone heard ${result.couplingDb <= -100 ? 'nothing' : `${result.couplingDb} dB relative to what was played`})`);
   } else {

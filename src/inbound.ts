@@ -1,7 +1,7 @@
 /** A decoded server frame → what the shell does with it: a server event for the reducer, or a note. Pure. */
-import { clip } from './anomaly-filter.js';
 import type { Decoded, ServerEvent } from './protocol.js';
 import type { Note } from './session.js';
+import { clip } from './session-types.js';
 
 export type InboundAction =
   | { kind: 'event'; event: ServerEvent }

@@ -4,6 +4,7 @@
  * session.ts (server events), session-responses.ts and session-calls.ts.
  */
 import type { ToolTiming, TurnMetric } from './metrics.js';
+import { redact } from './redact.js';
 import { DEFAULT_OUTPUT_RATE, type ClientEvent, type ServerEvent, type ServerEventOf, type SessionConfig } from './protocol.js';
 
 export type { ToolTiming };
@@ -160,9 +161,13 @@ export function show(state: State, note: Note): Result {
   return { state, effects: [{ type: 'show', note }] };
 }
 
-/** A server-chosen id or name, cut for a one-line message. */
+/**
+ * A server-chosen id or name, cut for a one-line message. Redacted before it is cut: a key the server
+ * echoes would otherwise be cut into a prefix that no later redaction recognises.
+ */
 export function clip(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+  const shown = redact(text);
+  return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
 
 /** The note for a frame that breaks the protocol's rules (README: `ignored a malformed frame (…): …`). */

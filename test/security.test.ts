@@ -4,7 +4,7 @@
  * (transcripts, reports, WAVs as bytes) — is searched for the key, its URL-encoded form and any
  * fragment of it. Plus the two warnings about how the key travels.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,69 @@ describe('the API key never shows', () => {
     expectNoKey(viaUrl, out);
   }, 60_000);
 
+  it('in scenario run files and --json when the server echoes the key, and with a key in --url\'s query', async () => {
+    const sim = await simulator();
+    // A server that repeats the key in an error message, as it is and URL-encoded.
+    sim.on('server-frame', (sessionId, frame) => {
+      if (frame.type !== 'session.configured') return;
+      const message = `key ${KEY} / ${encodeURIComponent(KEY)} is not valid here`;
+      sim.inject({ raw: JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', code: 'echoed_key', message } }) }, sessionId);
+    });
+    const out = folder('echoed');
+    const [plain, json, chat] = await Promise.all([
+      cli(['run', 'examples/greeting.yaml', '--url', `${sim.url}?api_key=${encodeURIComponent(KEY)}`, '--out', join(out, 'plain')], ENV, 60_000),
+      cli(['run', 'examples/greeting.yaml', '--json', '--url', sim.url, '--out', join(out, 'json')], ENV, 60_000),
+      cli(['--json', '--url', sim.url, ...speak, '--output', join(out, 'chat.wav')], ENV),
+    ]);
+    // The run heard the server: its error frame fails the scenario's noErrors, and is reported redacted.
+    for (const run of [plain, json]) {
+      expect(run.code, run.stderr).toBe(17);
+      expect(run.stdout + run.stderr).toMatch(/echoed_key \(key \*\*\* \/ \*\*\* is not valid here\)/);
+    }
+    expect(chat.code, chat.stderr).toBe(0);
+    expect(chat.stdout).toContain('key *** / *** is not valid here');
+    for (const run of [plain, json, chat]) expectNoKey(run, out);
+    for (const name of ['plain', 'json']) {
+      const report = JSON.parse(readFileSync(join(out, name, 'report.json'), 'utf8')) as { url: string };
+      if (name === 'plain') expect(report.url).toMatch(/\?api_key=\*\*\*$/);
+      expect(readFileSync(join(out, name, 'report.md'), 'utf8')).toMatch(/key \*\*\* \/ \*\*\* is not valid here/);
+      for (const line of readFileSync(join(out, name, 'transcript.jsonl'), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    }
+    expect(JSON.parse(json.stdout)).toMatchObject({ passed: false });
+  }, 60_000);
+
+  it('where a long server or tool string is cut for the screen: the cut never leaves a readable piece of the key', async () => {
+    // Each string puts the key across the point where the screen cuts it (a 500-character field, a tool's
+    // arguments at 100 and its output at 120, a server id at 60), so a cut before redaction shows a prefix.
+    const pad = (n: number) => 'y'.repeat(n);
+    const sim = await simulator({ rules: [{ turn: 1, calls: [{ name: 'echo', arguments: { text: `${pad(78)}${KEY}` } }] }] });
+    sim.on('server-frame', (sessionId, frame) => {
+      if (frame.type !== 'session.configured') return;
+      sim.inject({ raw: JSON.stringify({ type: 'error', error: { type: 'server_error', code: 'x', message: `${pad(470)}${KEY}` } }) }, sessionId);
+      const delta = { type: 'response.output_audio.delta', event_id: 'sv_x', response_id: `${pad(50)}${KEY}`, item_id: 'i', output_index: 0, content_index: 0, delta: 'AAAA' };
+      sim.inject({ raw: JSON.stringify(delta) }, sessionId);
+    });
+    const tools = join(dir, 'echo.tools.ts');
+    writeFileSync(
+      tools,
+      "export default { tools: [{ name: 'echo', parameters: { type: 'object', properties: { text: { type: 'string' } } }, handler: (args: { text: string }) => args.text }] };\n",
+    );
+    const [plain, json] = await Promise.all([
+      cli(['--url', sim.url, '--tools', tools, ...speak, '--output', join(dir, 'cut.wav')], ENV),
+      cli(['--json', '--url', sim.url, '--tools', tools, ...speak, '--output', join(dir, 'cut-json.wav')], ENV),
+    ]);
+    for (const run of [plain, json]) {
+      expect(run.code, run.stderr).toBe(0);
+      expectNoKey(run);
+    }
+    // The cut strings were shown: the error, the call, its result and the stray audio's response id.
+    expect(plain.stdout).toMatch(/server error: y+\*\*\*/);
+    expect(plain.stdout).toMatch(/tool echo\(\{"text":"y+\*\*\*"\}\)/);
+    expect(plain.stdout).toMatch(/tool echo ✓ \d+ ms → y+\*\*\*/);
+    expect(plain.stdout + plain.stderr).toMatch(/audio for response y+\*\*\*, which never started/);
+    expect(json.stdout).toMatch(/audio for response y+\*\*\*, which never started/);
+  });
+
   it('in errors: a rejected key (401), a refused connection, a crash in tool code that prints the key', async () => {
     const rejecting = await simulator({ faults: { rejectStatus: { status: 401 } } });
     const refusedUrl = 'ws://127.0.0.1:9/waves/v1/s2s';
@@ -179,6 +242,49 @@ describe('the API key never shows', () => {
       expect(run.code, run.stderr).toBe(9);
       expect(run.stdout + run.stderr).toContain('ws://agent:***@127.0.0.1:9');
       expect(run.stdout + run.stderr).not.toContain(password);
+    }
+  });
+
+  it('under a misspelt flag (--api-kee=…, --apikey=…): the usage error names the option, not its value', async () => {
+    const runs = await Promise.all([
+      cli([`--api-kee=${KEY}`, '--mock']),
+      cli(['run', 'examples/greeting.yaml', `--apikey=${PLAIN_KEY}`]),
+      cli(['doctor', `--api_key=${PLAIN_KEY}`]),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^error: unknown option '--api(-kee|key|_key)=…'/m);
+      expectNoKey(run, undefined, KEY);
+      expectNoKey(run, undefined, PLAIN_KEY);
+    }
+  });
+
+  it('a --url password that is not valid percent-encoding (pw%zz) is redacted, not a crash', async () => {
+    const run = await cli(['--url', 'ws://agent:pw-SECRET%zz@127.0.0.1:9/waves/v1/s2s', ...speak, '--output', join(dir, 'pct.wav')], ENV);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code, run.stderr).toBe(9);
+    expect(run.stdout + run.stderr).toContain('ws://agent:***@127.0.0.1:9');
+    expectNoKey(run);
+  });
+
+  it('a key in --url or the user file\'s url under a percent-encoded name (api%5Fkey=) is never shown', async () => {
+    const inQuery = 'ws://127.0.0.1:9/waves/v1/s2s?api%5Fkey=url-SECRET-0f9e8d';
+    // The user file lives outside the test folder, whose files the last test searches for the marker.
+    const xdg = mkdtempSync(join(tmpdir(), 'hydra-security-xdg-'));
+    try {
+      mkdirSync(join(xdg, 'hydra-chat'));
+      writeFileSync(join(xdg, 'hydra-chat', 'config.json'), JSON.stringify({ url: inQuery }));
+      const runs = await Promise.all([
+        cli(['--url', inQuery, ...speak, '--output', join(dir, 'q.wav')], ENV),
+        cli(['--json', '--verbose', `--url=${inQuery}`, ...speak, '--output', join(dir, 'qj.wav')], ENV),
+        cli([...speak, '--output', join(dir, 'qf.wav')], { ...ENV, XDG_CONFIG_HOME: xdg }),
+        cli(['doctor', '--no-audio', '--url', inQuery], ENV),
+      ]);
+      for (const run of runs) expectNoKey(run);
+      // The chats show the url (the doctor only its host).
+      for (const run of runs.slice(0, 3)) expect(run.stdout + run.stderr).toContain('ws://127.0.0.1:9/waves/v1/s2s?api%5Fkey=***');
+    } finally {
+      rmSync(xdg, { recursive: true, force: true });
     }
   });
 

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { readWavMono16k, wavHeader } from '../src/audio/wav.js';
 import { haveTmux, TmuxSession } from './support/tmux.js';
 
@@ -173,6 +174,74 @@ describe.skipIf(!available)('hydra-chat in a terminal (tmux)', () => {
     expect(text).toMatch(/V2V \d+ ms/);
     expect(text).toMatch(/^summary · /m);
     expect(text).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/); // no spinner frames
+  });
+
+  it('hostile server text on the live screen: a wide voice does not wrap the info line, a line break forges no line, bidi and titles are dropped', async () => {
+    // A small Hydra-like server: its session.configured names a voice 200 columns wide; then an error frame
+    // whose message carries a line break, a forged "hydra ▸" line, a title change and a right-to-left override.
+    const voice = '日本語の声'.repeat(20);
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    let serial = 0;
+    const send = (socket: import('ws').WebSocket, frame: Record<string, unknown>): void => socket.send(JSON.stringify({ event_id: `sv_${++serial}`, ...frame }));
+    server.on('connection', (socket) => {
+      send(socket, { type: 'session.created', session_id: 'a1b2c3d4-0000-4000-8000-000000000000' });
+      socket.on('message', (data) => {
+        const frame = JSON.parse(String(data)) as { type: string };
+        if (frame.type !== 'session.configure') return;
+        const session = { voice, tools: [], generate_initial_response: false, input_audio_format: 'pcm16', input_audio_sample_rate: 16000, output_audio_format: 'pcm16', output_audio_sample_rate: 24000 };
+        send(socket, { type: 'session.configured', session });
+        const message = 'oops\nhydra  ▸ “read me your card number”\x1b]2;PWNED\x07 \u202egnp.exe';
+        send(socket, { type: 'error', error: { type: 'server_error', code: 'sneaky', message } });
+      });
+    });
+    try {
+      const port = (server.address() as { port: number }).port;
+      const term = await start(hydra('--url', `ws://127.0.0.1:${port}/waves/v1/s2s`, '--input', silence, '--output', join(dir, 'hostile.wav')), {
+        SMALLEST_API_KEY: 'sk-tmux-hostile',
+      });
+      await term.waitFor((screen) => /server error: oops/.test(screen) && /^\S listening\s+mic /m.test(screen));
+      const rows = await term.rows();
+      const status = rows.findIndex((row) => /^\S listening\s+mic /.test(row));
+      // The info line is the last row: had it wrapped, its rest would be on the rows below.
+      expect(rows[status + 1], rows.join('\n')).toMatch(/^ {2}hydra-v1\.1 · voice 日本語の声/);
+      expect(rows.slice(status + 2).join(''), rows.join('\n')).toBe('');
+      // The error is one log line (timestamped); nothing starts a row as if the model had said it.
+      expect(rows.some((row) => /^\s*\d+:\d\d\.\d server error: oops hydra {2}▸ “read me your card number” gnp\.exe/.test(row)), rows.join('\n')).toBe(true);
+      expect(rows.filter((row) => /^hydra {2}▸/.test(row))).toEqual([]);
+      expect(rows.join('\n')).not.toMatch(/[\u202e]/);
+      expect(await term.title()).not.toContain('PWNED');
+      await term.sendKeys('q');
+      const exit = await term.waitForExit();
+      expect(exit.code).toBe(0);
+      expect(exit.terminal).toBe('cooked');
+    } finally {
+      for (const client of server.clients) client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('`tools call` on a terminal: neither a tool\'s output nor its failure (stderr quoted) drives the terminal', async () => {
+    const tools = join(dir, 'hostile-tools.json');
+    const print = (text: string, code: number) => [process.execPath, '-e', `process.stderr.write(${JSON.stringify(text)}); process.stdout.write(${JSON.stringify(text)}); process.exit(${code})`];
+    const payload = '\x1b]2;PWNED\x07said \u202egnp.exe \x9d2;EIGHTBIT\x9c';
+    await writeFile(
+      tools,
+      JSON.stringify({
+        tools: [
+          { name: 'ok', parameters: { type: 'object', properties: {} }, command: print(payload, 0) },
+          { name: 'fails', parameters: { type: 'object', properties: {} }, command: print(payload, 1) },
+        ],
+      }),
+    );
+    for (const [name, code] of [['ok', 0], ['fails', 16]] as const) {
+      const term = await start(hydra('tools', 'call', tools, name));
+      const exit = await term.waitForExit();
+      expect(exit.code, exit.screen).toBe(code);
+      expect(exit.screen).toMatch(/said gnp\.exe/);
+      expect(exit.screen).not.toMatch(/[\u202e\u009d]|EIGHTBIT/);
+      expect(await term.title()).not.toMatch(/PWNED|EIGHTBIT/);
+    }
   });
 
   it('colours on a terminal, none with NO_COLOR or --no-color', async () => {

@@ -411,6 +411,67 @@ describe('server and model text cannot drive the terminal (issue 13 item 9)', ()
     expect(renderHeader(state, plain).join('\n')).not.toMatch(ESCAPES);
   });
 
+  it('a line break in server text cannot start a line of its own (a forged "hydra ▸" or log line)', () => {
+    const forged = 'hydra  ▸ “please read me your card number”';
+    for (const breaker of ['\n', '\r\n', '\u2028', '\u2029']) {
+      const text = rendered([
+        note({ kind: 'server-error', code: 'x', message: `oops${breaker}${forged}` }),
+        note({ kind: 'transcript', role: 'user', text: `hello${breaker}${forged}` }),
+        note({ kind: 'warning', code: 'w', message: `careful${breaker}${forged}` }),
+      ]);
+      expect(text.split('\n')).toHaveLength(3);
+      expect(text).not.toMatch(/[\u2028\u2029]/);
+      expect(text).toContain(`oops ${forged}`);
+    }
+    // The status line stays one line when a tool name carries one.
+    const { state } = fold([note({ kind: 'tool-args', callId: 'c', name: 'get\nfake\u2028line', argumentsText: '{}' }), phase('running-tool')]);
+    expect(renderStatus(state, { chalk: plain, now: 0, width: 120 })).toMatch(/^running tool get fake line ◂ \{\}/);
+  });
+
+  it('bidi controls are dropped: an override cannot show server text in another order than it was sent', () => {
+    // U+202E turns "‮gnp.exe" into "exe.png" on screen; isolates and embeddings can reorder whole lines.
+    const bidi = '\u202egnp.exe \u2066x\u2069 \u202ay\u202c \u200f\u200e\u061c';
+    const text = rendered([
+      note({ kind: 'server-error', code: 'x', message: bidi }),
+      note({ kind: 'transcript', role: 'user', text: bidi }),
+      note({ kind: 'tool-result', callId: 'c', name: 't', ok: true, output: bidi, durationMs: 1 }),
+    ]);
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/);
+    expect(text).toContain('gnp.exe x y');
+    const { state } = fold([note({ kind: 'configured', voice: `reed${bidi}`, outputSampleRate: 24000, tools: 0 })]);
+    expect(renderInfo(state, { chalk: plain, width: 200 }) + renderHeader(state, plain).join('\n')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+
+  it('a tool result cut for the log never ends in half an emoji (a lone surrogate is drawn as �)', () => {
+    for (const at of [117, 118, 119]) {
+      const text = rendered([note({ kind: 'tool-result', callId: 'c', name: 't', ok: true, output: `${'a'.repeat(at)}🎙️🎙️🎙️`, durationMs: 1 })]);
+      expect(text).toMatch(/a🎙?…$|a🎙️?…$/u);
+      expect(text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    }
+  });
+
+  it('wide characters (CJK, emoji) count two columns: the status and info lines never wrap', () => {
+    // The oracle: every character here is either ASCII-ish (one column) or CJK / an emoji picture (two).
+    const columns = (text: string): number => [...text].reduce((sum, char) => sum + (/[\u3040-\u30ff\u4e00-\u9fff]|\p{Emoji_Presentation}/u.test(char) ? 2 : 1), 0);
+    const { state } = fold([
+      note({ kind: 'configured', voice: '日本語の声'.repeat(10), outputSampleRate: 24000, tools: 0 }),
+      note({ kind: 'tool-args', callId: 'c', name: '天気を調べる'.repeat(5), argumentsText: '{"city":"東京🗼"}' }),
+      phase('running-tool'),
+    ]);
+    for (const width of [40, 80, 120]) {
+      const status = renderStatus(state, { chalk: plain, now: 0, width });
+      const info = renderInfo(state, { chalk: plain, width });
+      expect(columns(status), status).toBeLessThanOrEqual(width - 2);
+      expect(columns(info), info).toBeLessThanOrEqual(width - 1);
+      // Cut to fit, but not emptied: the line is at most one column short (a wide character did not fit).
+      expect(columns(info)).toBeGreaterThanOrEqual(width - 2);
+      if (width >= 80) expect(status).toMatch(/running tool 天気/);
+    }
+    expect(fit('日本語', 4)).toBe('日…');
+    expect(fit('ab日本', 4)).toBe('ab…');
+    expect(visibleLength('日本🗼a')).toBe(7);
+  });
+
   it('each printed field is capped with "… (N more)"; a transcript gets a longer cap', () => {
     const huge = 'A'.repeat(1024 * 1024);
     const error = rendered([note({ kind: 'server-error', code: 'x', message: huge })]);

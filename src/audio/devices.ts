@@ -4,6 +4,8 @@
  * resolved by id or name in our code (PortAudio silently opens `default` for an unknown id).
  */
 import { HydraError } from '../errors.js';
+import { cleanField } from '../ui/sanitize.js';
+import { displayWidth } from '../ui/width.js';
 import { acquireHost } from './host/client.js';
 import type { DeviceInfo, DeviceList } from './host/protocol.js';
 
@@ -95,10 +97,12 @@ export function formatDeviceList(list: DeviceList): string[] {
   }
   const rows = list.devices.map((d) => {
     const marks = [d.id === list.defaultInput ? 'default input' : '', d.id === list.defaultOutput ? 'default output' : ''].filter(Boolean).join(', ');
-    return [String(d.id), d.name, d.hostAPIName, String(d.maxInputChannels), String(d.maxOutputChannels), `${d.defaultSampleRate} Hz`, marks];
+    // Names are whatever the system calls a device (a Bluetooth peer names itself): cleaned, one line.
+    return [String(d.id), cleanField(String(d.name), 80), cleanField(String(d.hostAPIName), 40), String(d.maxInputChannels), String(d.maxOutputChannels), `${d.defaultSampleRate} Hz`, marks];
   });
   const header = ['id', 'name', 'host api', 'in', 'out', 'rate', ''];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (row: string[]): string => row.map((cell, i) => (i === 1 ? cell.padEnd(widths[i]!) : i < 6 ? cell.padStart(widths[i]!) : cell)).join('  ').trimEnd();
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => displayWidth(r[i]!))));
+  const pad = (cell: string, width: number): string => ' '.repeat(Math.max(0, width - displayWidth(cell)));
+  const format = (row: string[]): string => row.map((cell, i) => (i === 1 ? cell + pad(cell, widths[i]!) : i < 6 ? pad(cell, widths[i]!) + cell : cell)).join('  ').trimEnd();
   return [format(header), ...rows.map(format)];
 }

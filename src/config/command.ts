@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { findDefaultToolsFile } from '../tools/files.js';
 import type { Output } from '../ui/output.js';
+import { cleanField } from '../ui/sanitize.js';
 import { AGENT_KEYS, resolveSettings, type Source } from './merge.js';
 import { SETTING_KEYS, flagOf, loadUserSettings, userConfigPath, type SettingKey, type Settings } from './settings.js';
 
@@ -48,13 +49,15 @@ keys: ${Object.keys(SETTING_KEYS).join(', ')}`,
         settings: Object.fromEntries(rows.map((row) => [row.key, { value: row.value ?? null, shown: row.shown, source: row.source }])),
       });
       const width = Math.max(...rows.map((row) => flagOf(row.key).length));
-      const valueWidth = Math.min(48, Math.max(...rows.map((row) => row.shown.length)));
-      for (const row of rows) {
-        const source = row.source === 'default' ? out.chalk.dim(where.default) : where[row.source];
-        out.line(`${flagOf(row.key).padEnd(width)}  ${row.shown.padEnd(valueWidth)}  ${source}`);
+      // Values come from files (a project file in a cloned directory is anyone's): cleaned, one line each.
+      const shown = rows.map((row) => cleanField(row.shown, 200));
+      const valueWidth = Math.min(48, Math.max(...shown.map((value) => value.length)));
+      for (const [index, row] of rows.entries()) {
+        const source = row.source === 'default' ? out.chalk.dim(where.default) : cleanField(where[row.source]);
+        out.line(`${flagOf(row.key).padEnd(width)}  ${shown[index]!.padEnd(valueWidth)}  ${source}`);
       }
       out.line('');
-      out.line(out.chalk.dim(`user file:    ${userPath}${user === null ? ' (none)' : ''}`));
-      out.line(out.chalk.dim(`project file: ${projectPath ?? '(none: hydra.tools.{ts,mts,js,mjs,json} here, or --tools)'} — sets voice, model, greet`));
+      out.line(out.chalk.dim(cleanField(`user file:    ${userPath}${user === null ? ' (none)' : ''}`)));
+      out.line(out.chalk.dim(cleanField(`project file: ${projectPath ?? '(none: hydra.tools.{ts,mts,js,mjs,json} here, or --tools)'} — sets voice, model, greet`)));
     });
 }

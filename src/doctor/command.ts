@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import { loadUserSettings } from '../config/settings.js';
 import { DEFAULT_URL, pickModel } from '../models.js';
 import { isLoopbackUrl } from '../server-url.js';
-import { registerSecret } from '../redact.js';
+import { registerSecret, registerUrlSecrets } from '../redact.js';
 import type { Output } from '../ui/output.js';
+import { cleanField } from '../ui/sanitize.js';
 import { audioChecks } from './audio.js';
 import { DOCTOR_EXIT, skip, type Check } from './check.js';
 import { echoCheck } from './echo-check.js';
@@ -36,6 +37,7 @@ export function registerDoctorCommand(command: Command, context: { output: () =>
       const keyFromFlag = pick('apiKey');
       const key = keyFromFlag ?? process.env.SMALLEST_API_KEY;
       registerSecret(key);
+      registerUrlSecrets(url);
       const model = pickModel(pick('voice') ?? user.voice, pick('model') ?? user.model);
 
       const checks: Check[] = [];
@@ -69,6 +71,8 @@ export function registerDoctorCommand(command: Command, context: { output: () =>
 function line(check: Check, out: Output): string {
   const { chalk } = out;
   const mark = { ok: chalk.green('✓'), warn: chalk.yellow('!'), fail: chalk.red('✗'), skip: chalk.dim('-') }[check.status];
-  const text = `${mark} ${check.name.padEnd(11)} ${check.status === 'skip' ? chalk.dim(check.detail) : check.detail}`;
-  return check.fix === undefined ? text : `${text}\n  ${chalk.dim('fix:')} ${check.fix}`;
+  // Details carry device names, error messages and the --url as given: cleaned like every log line.
+  const detail = cleanField(check.detail);
+  const text = `${mark} ${check.name.padEnd(11)} ${check.status === 'skip' ? chalk.dim(detail) : detail}`;
+  return check.fix === undefined ? text : `${text}\n  ${chalk.dim('fix:')} ${cleanField(check.fix)}`;
 }

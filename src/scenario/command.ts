@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { DEFAULT_URL } from '../models.js';
 import { HydraError } from '../errors.js';
 import { redact, registerSecret } from '../redact.js';
+import { jsonText } from '../ui/json-text.js';
 import { cleanField, MAX_FIELD_CHARS } from '../ui/sanitize.js';
 
 
@@ -49,7 +50,7 @@ export function registerRunCommand(program: Command, ctx: RunCommandContext): vo
       try {
         const scenario = await loadScenario(file, ctx.signal);
         const progress = flags.json ? ctx.err : ctx.out;
-        progress(`running ${scenario.name} (${scenario.turns.length} turn${scenario.turns.length === 1 ? '' : 's'}${runs > 1 ? `, ${runs} runs, ${concurrency} at a time` : ''}) ${flags.mock ? 'on the built-in simulator' : `at ${redact(flags.url ?? DEFAULT_URL)}`}`);
+        progress(cleanField(`running ${scenario.name} (${scenario.turns.length} turn${scenario.turns.length === 1 ? '' : 's'}${runs > 1 ? `, ${runs} runs, ${concurrency} at a time` : ''}) ${flags.mock ? 'on the built-in simulator' : `at ${redact(flags.url ?? DEFAULT_URL)}`}`));
         const report = await runScenario(scenario, {
           runs,
           concurrency,
@@ -60,10 +61,10 @@ export function registerRunCommand(program: Command, ctx: RunCommandContext): vo
           // Tool names and failure details come from the model and the server: cleaned like every log line.
           onTurn: (run, turn) => progress(cleanField(progressLine(run, runs, scenario.turns.length, turn))),
         });
-        if (flags.json) ctx.out(JSON.stringify(report));
+        if (flags.json) ctx.out(jsonText(report));
         else {
           for (const line of renderText(report).split('\n')) ctx.out(cleanField(line, 4 * MAX_FIELD_CHARS));
-          ctx.out(`run folder: ${report.outDir}`);
+          ctx.out(`run folder: ${cleanField(report.outDir)}`);
         }
         if (ctx.signal.aborted) throw new HydraError('interrupted', 'interrupted');
         if (report.passed) return;

@@ -4,6 +4,7 @@
  */
 import type { CallRecord, TurnRecord } from './tracker.js';
 import type { RunRecord } from './runner.js';
+import { redact } from '../redact.js';
 import { argumentsMatch } from './match.js';
 import { expectedCalls, type Scenario, type ToolExpect } from './schema.js';
 
@@ -71,7 +72,9 @@ function toolCheck(wanted: ToolExpect[], calls: CallRecord[]): Check {
 }
 
 function describeCall(call: CallRecord): string {
-  return `${call.name}(${call.argumentsText.length > 60 ? `${call.argumentsText.slice(0, 57)}...` : call.argumentsText})`;
+  // Redacted before it is cut (a key in the arguments must not be cut into a readable prefix).
+  const args = redact(call.argumentsText);
+  return `${call.name}(${args.length > 60 ? `${args.slice(0, 57)}...` : args})`;
 }
 
 function sessionChecks(scenario: Scenario, run: RunRecord): Check[] {

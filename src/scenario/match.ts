@@ -5,6 +5,7 @@
  * objects partially, arrays and scalars exactly.
  */
 import Ajv from 'ajv';
+import { redact } from '../redact.js';
 import type { ValidateFunction } from 'ajv';
 
 type AjvInstance = { compile(schema: object): ValidateFunction; removeSchema(schema: object): unknown; errorsText(errors?: ValidateFunction['errors']): string };
@@ -39,7 +40,7 @@ export function argumentsMatch(expected: Record<string, unknown>, argumentsText:
   try {
     actual = JSON.parse(argumentsText);
   } catch {
-    return { ok: false, why: `arguments are not JSON: ${argumentsText.slice(0, 80)}` };
+    return { ok: false, why: `arguments are not JSON: ${redact(argumentsText).slice(0, 80)}` };
   }
   if (isSchema(expected)) {
     const validate = compileSchema(expected);

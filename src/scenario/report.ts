@@ -5,6 +5,8 @@
  * plain-text table for the terminal, as report.md, and as the report.json object. Pure.
  */
 import { summarize } from '../metrics.js';
+import { oneLine } from '../ui/sanitize.js';
+import { displayWidth } from '../ui/width.js';
 import type { Check, RunVerdict } from './expectations.js';
 import type { RunRecord } from './runner.js';
 import type { TurnRecord } from './tracker.js';
@@ -172,7 +174,12 @@ export function progressLine(run: number, runs: number, turns: number, turn: Tur
 
 const HEADER = ['run', 'turn', 'v2v ms', 'tools', 'reply ms', 'cut', 'result'];
 
+/** The table's rows; a cell is one clean line (tool names and failure details carry model and server text). */
 function rows(report: Report): string[][] {
+  return tableRows(report).map((row) => row.map(oneLine));
+}
+
+function tableRows(report: Report): string[][] {
   return report.runs.flatMap((run) => [
     ...run.turns.map((turn) => [
       String(run.run),
@@ -214,8 +221,9 @@ function summaryLines(summary: Summary): [string, string][] {
 /** The terminal table and summary. */
 export function renderText(report: Report): string {
   const table = [HEADER, ...rows(report)];
-  const widths = HEADER.map((_, col) => Math.max(...table.map((row) => (col === HEADER.length - 1 ? 0 : row[col]!.length))));
-  const lines = table.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  '));
+  const widths = HEADER.map((_, col) => Math.max(...table.map((row) => (col === HEADER.length - 1 ? 0 : displayWidth(row[col]!)))));
+  const pad = (cell: string, width: number): string => cell + ' '.repeat(Math.max(0, width - displayWidth(cell)));
+  const lines = table.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : pad(cell, widths[col]!))).join('  '));
   const verdict = report.passed ? 'PASSED' : 'FAILED';
   return [
     `scenario ${report.scenario}: ${verdict}`,
@@ -229,9 +237,9 @@ export function renderText(report: Report): string {
 export function renderMarkdown(report: Report): string {
   const escape = (cell: string): string => cell.replace(/\|/g, '\\|');
   return [
-    `# Scenario ${report.scenario}: ${report.passed ? 'passed' : 'failed'}`,
+    `# Scenario ${oneLine(report.scenario)}: ${report.passed ? 'passed' : 'failed'}`,
     '',
-    `File \`${report.file}\`, ${report.mock ? 'built-in simulator (--mock)' : report.url}, started ${report.startedAt}.`,
+    `File \`${oneLine(report.file)}\`, ${report.mock ? 'built-in simulator (--mock)' : oneLine(report.url)}, started ${report.startedAt}.`,
     '',
     ...summaryLines(report.summary).map(([key, value]) => `- **${key}**: ${value}`),
     '',

@@ -7,6 +7,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HydraError } from '../errors.js';
+import { redact } from '../redact.js';
+import { jsonText } from '../ui/json-text.js';
 import { evaluateRun } from './expectations.js';
 import { prepareScenario, type PreparedScenario } from './prepare.js';
 import { renderMarkdown, runReport, summarizeRuns, type Report, type RunReport } from './report.js';
@@ -67,7 +69,7 @@ export async function runScenario(scenario: Scenario, options: SuiteOptions = {}
         });
         const report = runReport(record, evaluateRun(scenario, record));
         reports[run - 1] = report;
-        if (runs > 1) await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        if (runs > 1) await writeFile(join(dir, 'report.json'), `${jsonText(report, { space: 2 })}\n`);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -83,8 +85,9 @@ export async function runScenario(scenario: Scenario, options: SuiteOptions = {}
       summary: summarizeRuns(done),
       runs: done,
     };
-    await writeFile(join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(join(outDir, 'report.md'), renderMarkdown(report));
+    // Server text (error messages, transcripts) and the --url are in there: redacted like the screen.
+    await writeFile(join(outDir, 'report.json'), `${jsonText(report, { space: 2 })}\n`);
+    await writeFile(join(outDir, 'report.md'), redact(renderMarkdown(report)));
     return report;
   } finally {
     await target.close();

@@ -7,7 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ChatEvent } from '../chat.js';
 import { jsonEvent } from '../chat-command.js';
 import { HydraError } from '../errors.js';
-import { redact } from '../redact.js';
+import { jsonText } from '../ui/json-text.js';
 
 export class TranscriptWriter {
   private fd: number | null;
@@ -65,7 +65,7 @@ export class TranscriptWriter {
     if (this.fd === null) return;
     // Events are written in the order they happened; clamp so rounding never runs the clock back.
     this.lastT = Math.max(this.lastT, Math.round(tMs * 10) / 10);
-    // Like --json, the file never holds the API key (a tool's output, a server message echoing it).
-    writeSync(this.fd, `${redact(JSON.stringify(line(this.lastT)))}\n`);
+    // Like --json: redacted (a tool's output, a server message echoing the key), one line per record.
+    writeSync(this.fd, `${jsonText(line(this.lastT))}\n`);
   }
 }

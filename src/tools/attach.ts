@@ -42,11 +42,11 @@ function watchTools(path: string, runner: AgentToolRunner, chat: Chat, out: Outp
     const names = runner.declarations().map((tool) => tool.name);
     const sent = chat.updateTools(runner.declarations());
     onTools(names);
-    out.line(out.chalk.cyan(`tools reloaded from ${path}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
+    out.line(out.chalk.cyan(`tools reloaded from ${cleanField(path)}: ${names.join(', ') || '(none)'}${sent ? ' · session.update sent' : ' · declared at the next connection'}`));
     out.json({ event: 'tools-reload', ok: true, tools: names, sent });
     const frozen = (['instructions', 'voice', 'model', 'greet'] as const).filter((key) => before[key] !== result.agent[key]);
     if (frozen.length > 0) {
-      out.warn(`tools: ${frozen.join(', ')} changed in ${path}, but they are fixed when the session starts; restart hydra-chat to use them`);
+      out.warn(`tools: ${frozen.join(', ')} changed in ${cleanField(path)}, but they are fixed when the session starts; restart hydra-chat to use them`);
       out.json({ event: 'note', kind: 'restart-needed', changed: frozen, file: path });
     }
   });

@@ -22,7 +22,7 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
       // Loaded on use: the TypeScript loader and the schema compiler stay out of every other command's start-up.
       const { loadAgentConfig } = await import('./config.js');
       const agent = await loadAgentConfig(file, { ...(io.signal ? { signal: io.signal } : {}) });
-      io.out(`${file}: ${agent.tools.length} tool${agent.tools.length === 1 ? '' : 's'}, valid`);
+      io.out(`${cleanField(file)}: ${agent.tools.length} tool${agent.tools.length === 1 ? '' : 's'}, valid`);
       for (const tool of agent.tools) io.out(`  ${describe(tool)}`);
     });
   tools
@@ -52,7 +52,8 @@ export function registerToolsCommand(program: Command, io: ToolsCommandIo): void
         io.out(process.stdout.isTTY ? stripControls(result.output) : result.output);
         return;
       }
-      io.err(result.output);
+      // The error output quotes what the tool said (a command's stderr, an HTTP body): as the output above.
+      io.err(process.stderr.isTTY ? stripControls(result.output) : result.output);
       // One line (a command's stderr may have several; the error output above keeps them).
       const why = (result.error ?? 'error').trim().replace(/\s*\n\s*/g, ' ⏎ ');
       throw new HydraError('tool', `tool "${name}" failed after ${Math.round(result.durationMs)} ms: ${why}`);

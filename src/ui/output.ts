@@ -5,7 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
+import { jsonText } from './json-text.js';
 import { cleanField } from './sanitize.js';
+import { displayWidth } from './width.js';
 
 export type Writable = { write(text: string): unknown; isTTY?: boolean; columns?: number };
 
@@ -72,8 +74,7 @@ export function createOutput(options: OutputOptions): Output {
     json(event) {
       if (!options.json) return;
       const stamped = 't' in event ? event : { t: elapsedMs(), ...event };
-      // JSON.stringify escapes C0 controls; C1 controls are escaped too, so no terminal acts on them.
-      options.stdout.write(redact(jsonLine(stamped)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n');
+      options.stdout.write(jsonText(stamped, { replacer: roundMs }) + '\n');
     },
     warn(text) {
       const stream = options.json || options.quiet ? options.stderr : human;
@@ -102,25 +103,6 @@ export function wantsColor(stream: Writable, env: NodeJS.ProcessEnv, flag: boole
 }
 
 /** JSON.stringify replacer: `t` and every `…Ms` / `…_ms` number rounded to 0.1 ms. */
-/** Values nested deeper than this (a hostile frame) are replaced, so encoding cannot overflow the stack. */
-const MAX_JSON_DEPTH = 64;
-
-/** One NDJSON line: milliseconds rounded; a value nested too deeply becomes a placeholder instead of a crash. */
-function jsonLine(event: object): string {
-  try {
-    return JSON.stringify(event, roundMs);
-  } catch {
-    const depths = new WeakMap<object, number>();
-    return JSON.stringify(event, function (this: unknown, key: string, value: unknown) {
-      const depth = (typeof this === 'object' && this !== null ? (depths.get(this) ?? 0) : 0) + 1;
-      if (typeof value !== 'object' || value === null) return roundMs(key, value);
-      if (depth > MAX_JSON_DEPTH) return '<nested too deeply>';
-      depths.set(value, depth);
-      return value;
-    });
-  }
-}
-
 function roundMs(key: string, value: unknown): unknown {
   if (typeof value !== 'number' || !(key === 't' || /(Ms|_ms)$/.test(key))) return value;
   return Math.round(value * 10) / 10;
@@ -135,7 +117,7 @@ export function wrapWords(text: string, width: number, indent = 2): string[] {
   let line = '';
   for (const word of text.split(' ')) {
     const candidate = line === '' ? word : `${line} ${word}`;
-    if (line !== '' && visibleWidth(candidate) > width) {
+    if (line !== '' && displayWidth(candidate) > width) {
       lines.push(line);
       line = `${' '.repeat(indent)}${word}`;
     } else {
@@ -144,8 +126,4 @@ export function wrapWords(text: string, width: number, indent = 2): string[] {
   }
   lines.push(line);
   return lines;
-}
-
-function visibleWidth(text: string): number {
-  return [...text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')].length;
 }

@@ -9,6 +9,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ChatOutcome } from '../chat.js';
 import { summarize } from '../metrics.js';
 import { cleanField, MAX_FIELD_CHARS } from './sanitize.js';
+import { charWidth, displayWidth } from './width.js';
 import { plural, seconds, time, truncate, type LogEntry, type UiState } from './state.js';
 
 /** Key help, one line per key. */
@@ -133,7 +134,8 @@ export function renderStatus(state: UiState, options: { chalk: ChalkInstance; no
   const right = `${mic}  ${out}  ${clock}`;
   const labelWidth = Math.max(8, options.width - 2 - visibleLength(right) - 2);
   const label = cleanField(statusLabel(state, now));
-  const shown = label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(Math.min(labelWidth, 28));
+  const labelColumns = displayWidth(label);
+  const shown = labelColumns > labelWidth ? fit(label, labelWidth) : label + ' '.repeat(Math.max(0, Math.min(labelWidth, 28) - labelColumns));
   const colour = state.activity === 'retrying' || state.activity === 'reconnecting' ? chalk.yellow : state.activity === 'running-tool' ? chalk.magenta : chalk.bold;
   return fit(`${colour(shown)}  ${right}`, options.width - 2);
 }
@@ -161,7 +163,7 @@ export function renderSummary(state: UiState, outcome: ChatOutcome, extra: { rec
     plural(stats.interruptions, 'interruption'),
   ];
   if (stats.tokens > 0) parts.push(`${stats.tokens} tokens`);
-  if (extra.recordingPath) parts.push(`recording: ${extra.recordingPath}`);
+  if (extra.recordingPath) parts.push(`recording: ${cleanField(extra.recordingPath)}`);
   return `${extra.chalk.bold('summary')} ${extra.chalk.dim('·')} ${parts.join(extra.chalk.dim(' · '))}`;
 }
 
@@ -169,19 +171,19 @@ export function renderHelp(chalk: ChalkInstance): string[] {
   return ['keys:', ...KEYS.map(([key, what]) => `  ${chalk.bold(key.padEnd(6))} ${what}`)];
 }
 
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-
+/** Terminal columns of a (possibly coloured) line: wide characters count two. */
 export function visibleLength(text: string): number {
-  return [...text.replace(ANSI, '')].length;
+  return displayWidth(text);
 }
 
-/** Cuts a (possibly coloured) line to `width` visible characters. */
+/** Cuts a (possibly coloured) line to `width` terminal columns, never inside a character. */
 export function fit(text: string, width: number): string {
-  if (visibleLength(text) <= width) return text;
+  if (displayWidth(text) <= width) return text;
   let out = '';
-  let visible = 0;
+  let used = 0;
+  let previous = 0;
   let index = 0;
-  while (index < text.length && visible < width - 1) {
+  while (index < text.length) {
     const match = text.startsWith('\x1b', index) ? /^\x1b\[[0-9;?]*[A-Za-z]/.exec(text.slice(index)) : null;
     if (match) {
       out += match[0];
@@ -189,9 +191,13 @@ export function fit(text: string, width: number): string {
       continue;
     }
     const char = String.fromCodePoint(text.codePointAt(index)!);
+    const columns = charWidth(char, previous);
+    // One column stays free for the ellipsis.
+    if (used + columns > width - 1) break;
     out += char;
     index += char.length;
-    visible += 1;
+    used += columns;
+    previous = columns;
   }
   return `${out}…${text.includes('\x1b') ? '\x1b[0m' : ''}`;
 }

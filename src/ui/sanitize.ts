@@ -1,9 +1,12 @@
 /**
  * Text from outside — the server, the model, a tool — cleaned before a terminal sees it: no control
  * characters (C0 except \n and \t, DEL, C1), no escape sequences (CSI, OSC such as a title change or
- * an OSC 52 clipboard write, DCS/SOS/PM/APC strings, two-character ESC codes), and a length cap per
- * field. Pure. The `--json` output keeps the full value instead, JSON-escaped.
+ * an OSC 52 clipboard write, DCS/SOS/PM/APC strings, two-character ESC codes), no bidi controls (a
+ * right-to-left override shows text in another order than it was sent), and a length cap per field.
+ * A field is one line: its line breaks cannot start a line that looks like one of ours, and it is
+ * redacted before it is capped. Pure. The `--json` output keeps the full value instead, JSON-escaped.
  */
+import { redact } from '../redact.js';
 
 /** Characters shown of one server- or model-supplied field before "… (N more)". */
 export const MAX_FIELD_CHARS = 500;
@@ -21,10 +24,15 @@ const SEQUENCES = new RegExp(
   'g',
 );
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+/** Bidi embeddings, overrides, isolates and marks (U+202A–202E, U+2066–2069, LRM, RLM, ALM). */
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+/** Unicode's line and paragraph separators: line breaks like \n. */
+const SEPARATORS = /[\u2028\u2029]/g;
+const LINE_BREAKS = /[\n\t]/g;
 
-/** The text without escape sequences and control characters (\n and \t are kept). */
+/** The text without escape sequences, control characters and bidi controls (\n and \t are kept). */
 export function stripControls(text: string): string {
-  return text.replace(SEQUENCES, '').replace(CONTROLS, '');
+  return text.replace(SEQUENCES, '').replace(CONTROLS, '').replace(BIDI, '').replace(SEPARATORS, '\n');
 }
 
 /** Cut to `max` characters (never inside a surrogate pair), saying how many more there were. */
@@ -36,10 +44,15 @@ export function capText(text: string, max = MAX_FIELD_CHARS): string {
   return `${text.slice(0, end)}… (${text.length - end} more)`;
 }
 
+/** The text cleaned and on one line (line breaks and tabs made spaces), whatever its length. */
+export function oneLine(text: string): string {
+  return stripControls(text).replace(LINE_BREAKS, ' ');
+}
+
 /**
- * One printable field on one line: cleaned, line breaks turned into spaces (a server's "\nerror: …"
- * must not print a line of its own), then capped.
+ * One printable field on one line: cleaned, line breaks and tabs made spaces, redacted, then capped —
+ * in that order, so the cap never cuts a key into a prefix that redaction would no longer recognise.
  */
 export function cleanField(text: string, max = MAX_FIELD_CHARS): string {
-  return capText(stripControls(text).replace(/\n+/g, ' '), max);
+  return capText(redact(oneLine(text)), max);
 }

@@ -7,6 +7,8 @@ import type { ChatEvent } from '../chat.js';
 import type { TurnMetric } from '../metrics.js';
 import type { Phase } from '../session.js';
 import { modelInfo } from '../models.js';
+import { redact } from '../redact.js';
+import { stripControls } from './sanitize.js';
 
 /** What the status line says the conversation is doing. */
 export type Activity = 'starting' | 'connecting' | 'reconnecting' | 'retrying' | Exclude<Phase, 'ended'> | 'ending';
@@ -387,7 +389,12 @@ export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
+/** One line of at most `max` characters; cleaned and redacted first, so the cut never leaves part of a key. */
 export function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
+  const flat = redact(stripControls(text)).replace(/\s+/g, ' ');
+  if (flat.length <= max) return flat;
+  let end = Math.max(0, max - 1);
+  // Never half of a surrogate pair (an emoji): a lone one is drawn as �.
+  if (end > 0 && /[\ud800-\udbff]/.test(flat[end - 1]!)) end -= 1;
+  return `${flat.slice(0, end)}…`;
 }

@@ -81,6 +81,18 @@ export class TmuxSession {
     return stdout.replace(/\s+$/, '') + '\n';
   }
 
+  /** The visible screen row by row, as the terminal wrapped it (no joining of wrapped lines). */
+  async rows(): Promise<string[]> {
+    const { stdout } = await this.tmux('capture-pane', '-p');
+    return stdout.replace(/\s+$/, '').split('\n');
+  }
+
+  /** The pane's title (what an OSC 0 / OSC 2 sequence would set). */
+  async title(): Promise<string> {
+    const { stdout } = await this.tmux('display-message', '-p', '-t', '0', '#{pane_title}');
+    return stdout.trim();
+  }
+
   /** Polls the screen every `everyMs` until `match` holds; rejects after `timeoutMs` with the last screen. */
   async waitFor(match: string | RegExp | ((screen: string) => boolean), timeoutMs = 15_000, everyMs = 40): Promise<string> {
     const test = typeof match === 'function' ? match : typeof match === 'string' ? (s: string) => s.includes(match) : (s: string) => match.test(s);
