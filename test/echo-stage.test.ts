@@ -30,8 +30,9 @@ describe('echoCancelStage', () => {
     const guardPlayed: number[] = [];
     const guard = echoGuardStage(new EchoGuard(), 20, () => true);
     const stage = echoCancelStage(canceller, { ...guard, playback: (pcm, at, rate) => (guardPlayed.push(at), guard.playback(pcm, at, rate)) });
-    // The guard stage reads the real clock: the frames' stamps start there (and run ahead of it).
-    let at = performance.now();
+    // The guard stage reads the real clock: the frames' stamps start there (and run ahead of it). Whole
+    // ms, so that 25 steps of 20 are exactly 500 (from a fractional start they can sum to 499.99…).
+    let at = Math.round(performance.now());
     const step = (mic: Buffer, play = true): Buffer => {
       at += 20;
       if (play) stage.playback(tone(-15, 960), at, 48000);
