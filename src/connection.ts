@@ -14,7 +14,14 @@ import { redact } from './redact.js';
 export type Inbound = { decoded: Decoded<ServerEvent>; at: number; bytes: number };
 
 /** `frameTooLarge`: we closed it ourselves because a frame exceeded MAX_FRAME_BYTES. */
-export type CloseInfo = { code: number; reason: string; serverFull: boolean; frameTooLarge?: boolean };
+export type CloseInfo = {
+  code: number;
+  reason: string;
+  serverFull: boolean;
+  frameTooLarge?: boolean;
+  /** ws closed the socket itself over a frame that breaks RFC 6455 (invalid UTF-8 text, a bad opcode …): why. */
+  brokenFrame?: string;
+};
 
 export type Connection = {
   readonly sessionId: string;
@@ -104,8 +111,10 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       response.resume();
     });
     let frameTooLarge = false;
+    let brokenFrame: string | null = null;
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') frameTooLarge = true;
+      else if (error.code?.startsWith('WS_ERR_')) brokenFrame = error.message.replace(/^Invalid WebSocket frame: /, '');
       if (!settled) fail(networkError(error, options.url));
     });
     socket.on('message', (data, isBinary) => {
@@ -133,7 +142,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
       }
     });
     socket.on('close', (code, reasonBuffer) => {
-      closeInfo = { code, reason: reasonBuffer.toString(), serverFull, ...(frameTooLarge ? { frameTooLarge } : {}) };
+      closeInfo = { code, reason: reasonBuffer.toString(), serverFull, ...(frameTooLarge ? { frameTooLarge } : {}), ...(brokenFrame ? { brokenFrame } : {}) };
       if (!settled) {
         if (serverFull || code === 1013) {
           fail(serverFullError());

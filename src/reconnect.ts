@@ -39,6 +39,11 @@ export function closeVerdict(info: CloseInfo, context: CloseContext): Verdict {
     const message = `a frame larger than ${MAX_FRAME_BYTES / 1024 / 1024} MB arrived; the connection was closed to protect memory`;
     return { kind: 'retry', error: new HydraError('connect-failed', message), ran, short };
   }
+  if (info.brokenFrame) {
+    // ws closed with 1002/1007 itself: a frame no WebSocket endpoint may send. Not "the connection dropped".
+    const message = `the server sent a broken WebSocket frame (${info.brokenFrame}); hydra-chat closed the connection`;
+    return { kind: 'retry', error: new HydraError('connect-failed', message), ran, short };
+  }
   if (info.code === 1009) {
     // The server's 1009: a frame *we* sent was too big; sending it again would fail the same way.
     return {

@@ -272,6 +272,23 @@ describe('a frame over 16 MB (the real CLI)', () => {
   });
 });
 
+describe('a frame that breaks the WebSocket protocol (the real CLI)', () => {
+  it.each([
+    ['invalid UTF-8 in a text frame', (conn: StrictConnection) => conn.raw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), /^the server sent a broken WebSocket frame \(invalid UTF-8 sequence\); hydra-chat closed the connection · retrying in/m, 1007],
+    // A frame with a reserved opcode (3), written under ws's framing straight onto the TCP socket.
+    ['a reserved opcode', (conn: StrictConnection) => void (conn.socket as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.from([0x83, 0x00])), /^the server sent a broken WebSocket frame \(invalid opcode 3\); hydra-chat closed the connection · retrying in/m, 1002],
+  ])('%s: named (not "the connection dropped"), reconnects, the answer is in the WAV', async (_what, send, line, code) => {
+    const run = await against({
+      plan: (_turn, connection) => (connection === 0 ? { kind: 'custom', run: send } : { kind: 'reply' }),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(line);
+    expect(run.stdout).not.toMatch(/the connection dropped/);
+    expect(run.server.closes[0]).toBe(code);
+    expect(wavSizes(run.output).dataBytes).toBe(400 * 96);
+  });
+});
+
 describe('a new session that announces another output rate', () => {
   it('the reply after a reconnect is converted to the rate --output was opened at: the WAV stays one rate', async () => {
     const two = join(dir, 'two-turns.wav');
