@@ -69,10 +69,7 @@ class ChatShell {
       ms: options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs,
       inputName: options.inputName,
       after: (ms, run) => this.after(ms, run),
-      cancel: (timer) => {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-      },
+      cancel: (timer) => void (clearTimeout(timer), this.timers.delete(timer)),
       fail: (error) => this.fail(error),
       warn: (note) => this.note(note),
     });
@@ -98,10 +95,10 @@ class ChatShell {
     return this.earlierTurns + (this.state?.turns ?? 0);
   }
 
+  private lastResponseStatus: string | null = null;
   private replies(): Replies {
     return { withAudio: this.turns() > 0, lastStatus: this.lastResponseStatus };
   }
-  private lastResponseStatus: string | null = null;
 
   private outcome(reason: 'input-finished' | 'user-quit' | 'server-closed'): ChatOutcome {
     return { reason, sessionId: this.sessionId, turns: this.turns() };
@@ -159,9 +156,7 @@ class ChatShell {
     let connection: Connection;
     try {
       connection = await connect({
-        url: options.url,
-        model: options.model,
-        apiKey: options.apiKey,
+        url: options.url, model: options.model, apiKey: options.apiKey,
         signal: AbortSignal.any([options.signal, this.stopped.signal]),
         ...(options.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: options.handshakeTimeoutMs }),
       });
@@ -269,12 +264,18 @@ class ChatShell {
       sink.onError = (error) => this.fail(error);
       return sink;
     };
-    this.playback.open(rate, openSink, () => this.dispatch(input), (error) => this.fail(toHydraError(error, 'audio-device')));
+    this.playback.open(rate, openSink, this.dispatchLater(input), (error) => this.fail(toHydraError(error, 'audio-device')));
+  }
+
+  /** For an input that waits for the speaker to open: dropped if its session has ended by then (never run in the next). */
+  private dispatchLater(input: Input): () => void {
+    const connection = this.connection;
+    return () => void (this.connection === connection && this.dispatch(input));
   }
 
   private dispatch(input: Input): void {
     if (this.state === null) return;
-    if (!this.playback.opened()) return this.playback.whenReady(() => this.dispatch(input));
+    if (!this.playback.opened()) return this.playback.whenReady(this.dispatchLater(input));
     const { state, effects } = reduce(this.state, input);
     const before = this.state.phase;
     this.state = state;

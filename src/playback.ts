@@ -30,6 +30,7 @@ export class Playback {
   private rate = 0;
   private resampler: Resampler | null = null;
   private converting = false;
+  private closed = false;
 
   constructor(outputPath: string | undefined, onOutputError: (error: unknown) => void) {
     this.output = outputPath === undefined ? null : new ReplyFile(outputPath, onOutputError);
@@ -56,6 +57,8 @@ export class Playback {
     if (this.opening === null) {
       this.rate = rate;
       this.opening = openSink().then((sink) => {
+        // Opened after the chat ended (a slow device, a session that closed meanwhile): closed at once.
+        if (this.closed) return void sink.close().catch(() => undefined);
         this.sink = sink;
         this.runWaiting();
       }, onError);
@@ -121,6 +124,8 @@ export class Playback {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.waiting = [];
     await Promise.allSettled([this.sink?.close(), this.output?.close()]);
   }
 }

@@ -289,6 +289,82 @@ describe('a frame that breaks the WebSocket protocol (the real CLI)', () => {
   });
 });
 
+describe('a session that closes while the speaker opens (the engine)', () => {
+  it('its session.configured goes with it: nothing runs after the chat has ended, and the late speaker is closed', async () => {
+    // session.configured, then a close at once: the speaker (slow to open here) is still opening.
+    const server = await startStrictServer({ apiKey: KEY, hooks: { configure: (conn) => void setImmediate(() => conn.socket.close(1011, 'bye')) } });
+    servers.push(server);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let sinkClosed!: () => void;
+    const closed = new Promise<void>((resolve) => (sinkClosed = resolve));
+    let ended = false;
+    const late: ChatEvent[] = [];
+    const chat = startChat({
+      url: server.url,
+      model: 'hydra',
+      apiKey: KEY,
+      session: {},
+      source: pcmSource(silence(2000), { frameMs: 20 }),
+      openSink: async (rate) => {
+        await released;
+        const sink = createClockSink(rate);
+        const close = sink.close.bind(sink);
+        sink.close = () => (sinkClosed(), close());
+        return sink;
+      },
+      maxRetries: 0,
+      observe: (event: ChatEvent) => void (ended && late.push(event)),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const outcome = await chat.done;
+    ended = true;
+    expect(outcome.reason).toBe('error');
+    release();
+    await closed;
+    expect(late).toEqual([]);
+  });
+});
+
+describe('a session that closes while the speaker opens, then a new one (the engine)', () => {
+  it('the next session runs on its own frames only, not on the dead one\'s (queued behind the speaker)', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let configures = 0;
+    const server = await startStrictServer({
+      apiKey: KEY,
+      hooks: {
+        // The first session starts a response and closes right after session.configured; the speaker opens
+        // once the second is configured.
+        configure: (conn) =>
+          void setImmediate(() => {
+            if ((configures += 1) > 1) return release();
+            conn.send({ type: 'response.created', response: { id: 'resp_dead' } });
+            conn.socket.close(1011, 'bye');
+          }),
+      },
+    });
+    servers.push(server);
+    const notes: string[] = [];
+    const chat = startChat({
+      url: server.url,
+      model: 'hydra',
+      apiKey: KEY,
+      session: {},
+      source: pcmSource(silence(600), { frameMs: 20 }),
+      openSink: async (rate) => (await released, createClockSink(rate)),
+      maxRetries: 1,
+      endAfterInput: { inputEnded: Promise.resolve(), trailingSilenceMs: 200 },
+      observe: (event: ChatEvent) => void (event.type === 'note' && notes.push(JSON.stringify(event.note))),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await chat.done;
+    expect(server.connections).toHaveLength(2);
+    expect(notes.filter((note) => note.includes('"kind":"configured"'))).toHaveLength(1);
+    expect(notes.join('\n')).not.toContain('resp_dead');
+  });
+});
+
 describe('a new session that announces another output rate', () => {
   it('the reply after a reconnect is converted to the rate --output was opened at: the WAV stays one rate', async () => {
     const two = join(dir, 'two-turns.wav');
