@@ -215,13 +215,35 @@ describe('bounds', () => {
     expect(await other.next(isType('response.done'))).toMatchObject({ response: { status: 'completed' } });
   });
 
-  it('a client that never reads is dropped once 16 MiB wait unsent (no unbounded buffering); others are served', async () => {
+  it('a client that falls behind by more than 16 MiB for a moment (a burst on a loaded machine) is not dropped: it catches up', async () => {
+    const sim = await start();
+    const raw = await client({});
+    let closed = false;
+    sim.on('session-closed', () => (closed = true));
+    const socket = (raw.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const text = 'x'.repeat(900 * 1024);
+    // 12 items echoed twice: ~21 MB held unsent while the client is not reading.
+    const echoed = new Promise<void>((resolve) => {
+      let count = 0;
+      sim.on('server-frame', (_id, frame) => (frame as Frame).type === 'conversation.item.done' && (count += 1) === 12 && resolve());
+    });
+    for (let i = 0; i < 12; i++) raw.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
+    await echoed;
+    socket.resume();
+    await raw.next(() => raw.frames.filter(isType('conversation.item.done')).length === 12);
+    expect(closed).toBe(false);
+    speak(raw);
+    expect(await raw.next(isType('response.done'))).toMatchObject({ response: { status: 'completed' } });
+  });
+
+  it('a client that never reads is dropped once 64 MiB wait unsent (no unbounded buffering); others are served', async () => {
     const sim = await start();
     const raw = await client({});
     const closedOnServer = new Promise<number>((resolve) => sim.on('session-closed', (_id, code) => resolve(code)));
     (raw.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stop reading, keep sending
     const text = 'x'.repeat(900 * 1024); // each message item is echoed twice (added + done): ~1.8 MB out per frame
-    for (let i = 0; i < 40; i++) raw.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
+    for (let i = 0; i < 60; i++) raw.send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } });
     expect(await closedOnServer).toBe(1006); // the transport dropped: a close frame would only queue behind the backlog
     const other = await client({});
     speak(other);

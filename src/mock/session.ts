@@ -2,6 +2,7 @@
  * One simulated Hydra session on one socket: handshake, configure, frame dispatch, idle timeout
  * (hydra-protocol §1.4–1.6, §2, §6, §10).
  */
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from '../ws.js';
 import type { ClientEvent, ServerEvent } from '../protocol.js';
 import { Conversation, type TurnSettings } from './conversation.js';
@@ -26,10 +27,13 @@ export type SessionHooks = {
 
 /**
  * Bytes the socket may hold unsent before the client counts as not reading: about four whole 30 s
- * replies at 48 kHz. Past it the session's transport is dropped (a close frame would only queue behind
- * the backlog), so a client that never reads cannot make the simulator grow without bound.
+ * replies at 48 kHz. A client that stays past it for SLOW_READER_MS (or lets four times as much pile
+ * up) has its transport dropped (a close frame would only queue behind the backlog), so a client that
+ * never reads cannot make the simulator grow without bound, while a busy one that falls behind for a
+ * moment (a burst of large frames on a loaded machine) catches up.
  */
 export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+const SLOW_READER_MS = 3000;
 
 /** §10.32: the default persona's content is unknown; this stands in for it. */
 const DEFAULT_INSTRUCTIONS = 'You are a helpful voice assistant.';
@@ -108,12 +112,20 @@ export class Session {
     if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason);
   }
 
-  /** True (and the transport dropped) when the client has left more than MAX_UNSENT_BYTES unread. */
+  /** True (and the transport dropped) when the client has left too much unread for too long (MAX_UNSENT_BYTES). */
   private backlogged(): boolean {
-    if (this.socket.bufferedAmount <= MAX_UNSENT_BYTES) return false;
+    const unsent = this.socket.bufferedAmount;
+    if (unsent <= MAX_UNSENT_BYTES) {
+      this.behindSince = null;
+      return false;
+    }
+    const now = performance.now();
+    this.behindSince ??= now;
+    if (unsent <= 4 * MAX_UNSENT_BYTES && now - this.behindSince < SLOW_READER_MS) return false;
     this.drop();
     return true;
   }
+  private behindSince: number | null = null;
 
   private touch(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
