@@ -70,6 +70,21 @@ describe.skipIf(!available)('hydra-chat on a terminal of any size (a real pty)',
     expect((await readFile(reply)).length).toBeGreaterThan(44);
   });
 
+  it('TERM=dumb: plain lines without a single escape code (a dumb terminal prints them as text)', async () => {
+    const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--mock', '--input', speech, '--output', join(dir, 'dumb.wav')], {
+      cwd,
+      columns: 100,
+      rows: 30,
+      env: { TERM: 'dumb' },
+    });
+    runs.push(run);
+    const exit = await run.exited;
+    const text = run.output().toString('utf8');
+    expect(exit).toEqual({ code: 0, overflow: false });
+    expect(text).not.toContain('\x1b');
+    expect(text).toMatch(SUMMARY);
+  });
+
   it('resized to 0×0 mid-session (SIGWINCH): the live screen goes away, no runaway redraw, the summary and exit 0', async () => {
     const { run } = chat(100, 30, 'resize-zero');
     await run.waitFor(/space interrupt/);

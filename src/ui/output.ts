@@ -94,12 +94,12 @@ export function createOutput(options: OutputOptions): Output {
   };
 }
 
-/** Colour is on for a TTY unless NO_COLOR is set or --no-color was given. */
+/** Colour is on for a TTY unless NO_COLOR is set, --no-color was given or TERM=dumb (it prints escapes as text). */
 export function wantsColor(stream: Writable, env: NodeJS.ProcessEnv, flag: boolean | undefined): boolean {
   if (flag === false) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return stream.isTTY === true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
 /** JSON.stringify replacer: `t` and every `…Ms` / `…_ms` number rounded to 0.1 ms. */
