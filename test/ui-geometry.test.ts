@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavMono16k, wavHeader } from '../src/audio/wav.js';
+import { closedPort } from './support/ports.js';
 import { haveScript, runInPty, type PtyRun } from './support/pty.js';
 
 const cwd = process.cwd();
@@ -83,6 +84,27 @@ describe.skipIf(!available)('hydra-chat on a terminal of any size (a real pty)',
     expect(exit).toEqual({ code: 0, overflow: false });
     expect(text).not.toContain('\x1b');
     expect(text).toMatch(SUMMARY);
+  });
+
+  it('stderr to a file, stdout the terminal: the error lands in the file without escape codes, exit 9, the cursor back', async () => {
+    const errors = join(dir, 'errors.txt');
+    const url = `ws://127.0.0.1:${await closedPort()}/waves/v1/s2s`;
+    const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--url', url, '--api-key', 'sk_test_geometry', '--input', speech, '--output', join(dir, 'refused.wav')], {
+      cwd,
+      columns: 100,
+      rows: 30,
+      stderrFile: errors,
+    });
+    runs.push(run);
+    const exit = await run.exited;
+    expect(exit).toEqual({ code: 9, overflow: false });
+    // The terminal had the live screen, and got its cursor back.
+    const screen = run.output().toString('utf8');
+    expect(screen).toContain('space interrupt');
+    expect(screen.lastIndexOf(SHOW_CURSOR)).toBeGreaterThan(screen.lastIndexOf('\x1b[?25l'));
+    const file = await readFile(errors, 'utf8');
+    expect(file).toMatch(/^error: connection refused by ws:\/\/127\.0\.0\.1:\d+\/waves\/v1\/s2s\n/);
+    expect(file).not.toContain('\x1b');
   });
 
   it('resized to 0×0 mid-session (SIGWINCH): the live screen goes away, no runaway redraw, the summary and exit 0', async () => {

@@ -3,6 +3,7 @@
  * scripts. Everything passes through `redact`, so the API key cannot reach the screen or a pipe.
  */
 import { performance } from 'node:perf_hooks';
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
 import { jsonText } from './json-text.js';
@@ -41,6 +42,8 @@ export type OutputOptions = {
   stderr: Writable;
   json: boolean;
   color: boolean;
+  /** Colour on stderr, which has its own terminal or file (default: `color`). */
+  errorColor?: boolean;
   quiet: boolean;
   verbose?: boolean;
   /** The environment, for TERM=dumb (no live screen). */
@@ -55,6 +58,9 @@ export function createOutput(options: OutputOptions): Output {
   const dumb = options.env?.TERM === 'dumb';
   const now = options.now ?? (() => performance.now());
   const startedAt = now();
+  // Colour is decided for the person's stream; stderr redirected to a file gets none.
+  const errorColor = options.errorColor ?? options.color;
+  const writeErr = (text: string): unknown => options.stderr.write(errorColor ? text : stripVTControlCharacters(text));
   const elapsedMs = (): number => now() - startedAt;
   return {
     elapsedMs,
@@ -80,16 +86,19 @@ export function createOutput(options: OutputOptions): Output {
       const stream = options.json || options.quiet ? options.stderr : human;
       const line = `warning: ${cleanField(text)}`;
       const lines = stream.isTTY === true && stream.columns ? wrapWords(line, stream.columns) : [line];
-      stream.write(redact(chalk.yellow(lines.join('\n'))) + '\n');
+      const out = redact(chalk.yellow(lines.join('\n'))) + '\n';
+      if (stream === human) human.write(out);
+      else writeErr(out);
     },
     warnLine(text) {
-      (options.json || options.quiet ? options.stderr : human).write(redact(text) + '\n');
+      if (options.json || options.quiet) writeErr(redact(text) + '\n');
+      else human.write(redact(text) + '\n');
     },
     error(message, hint) {
       // Messages may carry server text (a close reason, an error message): cleaned like every log line.
       const lines = [chalk.red(`error: ${cleanField(message)}`)];
       if (hint) lines.push(chalk.dim(cleanField(hint)));
-      options.stderr.write(redact(lines.join('\n')) + '\n');
+      writeErr(redact(lines.join('\n')) + '\n');
     },
   };
 }

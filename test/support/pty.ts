@@ -16,6 +16,8 @@ export type PtyOptions = {
   rows: number;
   /** Environment of the command (FORCE_COLOR, NO_COLOR, CI and TMUX are unset; TERM is xterm-256color unless given). */
   env?: Record<string, string>;
+  /** Redirects the command's stderr to this file (stdout stays the terminal). */
+  stderrFile?: string;
   /** Bytes after which the run is killed (default 4 MB). */
   maxBytes?: number;
 };
@@ -35,11 +37,13 @@ export type PtyRun = {
 };
 
 const DEVICE = /^pty:(\/dev\/\S+)\r?\n/;
+const quote = (arg: string): string => `'${arg.replaceAll("'", `'\\''`)}'`;
 
 export function runInPty(argv: string[], options: PtyOptions): PtyRun {
-  const quoted = argv.map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(' ');
+  const quoted = argv.map(quote).join(' ');
   // The device is printed first (and cut from the output), then the command replaces the shell.
-  const command = `stty cols ${options.columns} rows ${options.rows}; printf 'pty:%s\\n' "$(tty)"; exec ${quoted}`;
+  const redirect = options.stderrFile === undefined ? '' : ` 2>${quote(options.stderrFile)}`;
+  const command = `stty cols ${options.columns} rows ${options.rows}; printf 'pty:%s\\n' "$(tty)"; exec ${quoted}${redirect}`;
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...options.env };
   for (const key of ['FORCE_COLOR', 'NO_COLOR', 'CI', 'TMUX']) if (!options.env || !(key in options.env)) delete env[key];
   const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
