@@ -2,8 +2,8 @@
  * The chat's screen: what the person sees and the keys they press.
  *
  * On a real terminal (Output.interactive): a header, a scrolling log, and under it a live ora
- * status line with level meters and an info line, redrawn ten times a second. Anywhere else
- * (piped, CI, --quiet): one plain line per event, no spinner and no escape codes. Either way the
+ * status line with level meters and an info line, redrawn ten times a second, while the terminal
+ * has room for them. Anywhere else (piped, CI, --quiet, too small): one plain line per event. Either way the
  * state is folded by ui/state.ts and turned into text by ui/render.ts (pure); this module only
  * writes, ticks and reads keys. Raw mode and the cursor are restored on close and on process exit.
  */
@@ -76,7 +76,7 @@ const MIN_COLUMNS = 40;
 const MIN_ROWS = 3;
 
 /** Whether a terminal has room for the live screen (a size it does not report counts as room). */
-export function roomForLiveScreen(stream: Pick<Writable, 'columns'> & { rows?: number }): boolean {
+function roomForLiveScreen(stream: Pick<Writable, 'columns'> & { rows?: number }): boolean {
   const { columns, rows } = stream;
   return (columns === undefined || columns >= MIN_COLUMNS) && (rows === undefined || rows >= MIN_ROWS);
 }
