@@ -86,6 +86,22 @@ describe.skipIf(!available)('hydra-chat on a terminal of any size (a real pty)',
     expect(text).toMatch(SUMMARY);
   });
 
+  it('CI set on a pseudo-terminal (a CI job under script): plain lines, no spinner', async () => {
+    const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--mock', '--input', speech, '--output', join(dir, 'ci.wav')], {
+      cwd,
+      columns: 100,
+      rows: 30,
+      env: { CI: 'true' },
+    });
+    runs.push(run);
+    const exit = await run.exited;
+    const text = run.output().toString('utf8');
+    expect(exit).toEqual({ code: 0, overflow: false });
+    expect(text).not.toContain(CURSOR_UP);
+    expect(text).not.toContain('space interrupt');
+    expect(plain(run.output())).toMatch(SUMMARY);
+  });
+
   it('stderr to a file, stdout the terminal: the error lands in the file without escape codes, exit 9, the cursor back', async () => {
     const errors = join(dir, 'errors.txt');
     const url = `ws://127.0.0.1:${await closedPort()}/waves/v1/s2s`;

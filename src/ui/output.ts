@@ -46,7 +46,7 @@ export type OutputOptions = {
   errorColor?: boolean;
   quiet: boolean;
   verbose?: boolean;
-  /** The environment, for TERM=dumb (no live screen). */
+  /** The environment, for TERM=dumb and CI (no live screen). */
   env?: NodeJS.ProcessEnv;
   /** Monotonic clock in ms (tests pass their own). */
   now?: () => number;
@@ -56,6 +56,8 @@ export function createOutput(options: OutputOptions): Output {
   const human = options.json ? options.stderr : options.stdout;
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const dumb = options.env?.TERM === 'dumb';
+  // A CI job's log is a file even when the job runs on a pseudo-terminal: a spinner there is noise.
+  const ci = !['', '0', 'false', undefined].includes(options.env?.CI);
   const now = options.now ?? (() => performance.now());
   const startedAt = now();
   // Colour is decided for the person's stream; stderr redirected to a file gets none.
@@ -67,7 +69,7 @@ export function createOutput(options: OutputOptions): Output {
     chalk,
     jsonMode: options.json,
     stream: human,
-    interactive: !options.json && !options.quiet && !dumb && human.isTTY === true,
+    interactive: !options.json && !options.quiet && !dumb && !ci && human.isTTY === true,
     verbose: options.verbose === true && !options.quiet && !options.json,
     line(text) {
       if (options.quiet || options.json) return;
