@@ -40,9 +40,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function chat(columns: number, rows: number, name: string): { run: PtyRun; reply: string } {
+/** A chat with the simulator (or `connect`'s flags) on a pty of `columns` × `rows`; the reply recorded to `<name>.wav`. */
+function chat(
+  columns: number,
+  rows: number,
+  name: string,
+  extra: { env?: Record<string, string>; stderrFile?: string; connect?: string[] } = {},
+): { run: PtyRun; reply: string } {
   const reply = join(dir, `${name}.wav`);
-  const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--mock', '--input', speech, '--output', reply], { cwd, columns, rows });
+  const argv = [process.execPath, 'bin/hydra-chat.js', ...(extra.connect ?? ['--mock']), '--input', speech, '--output', reply];
+  const run = runInPty(argv, { cwd, columns, rows, env: extra.env, stderrFile: extra.stderrFile });
   runs.push(run);
   return { run, reply };
 }
@@ -72,13 +79,7 @@ describe.skipIf(!available)('hydra-chat on a terminal of any size (a real pty)',
   });
 
   it('TERM=dumb: plain lines without a single escape code (a dumb terminal prints them as text)', async () => {
-    const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--mock', '--input', speech, '--output', join(dir, 'dumb.wav')], {
-      cwd,
-      columns: 100,
-      rows: 30,
-      env: { TERM: 'dumb' },
-    });
-    runs.push(run);
+    const { run } = chat(100, 30, 'dumb', { env: { TERM: 'dumb' } });
     const exit = await run.exited;
     const text = run.output().toString('utf8');
     expect(exit).toEqual({ code: 0, overflow: false });
@@ -87,13 +88,7 @@ describe.skipIf(!available)('hydra-chat on a terminal of any size (a real pty)',
   });
 
   it('CI set on a pseudo-terminal (a CI job under script): plain lines, no spinner', async () => {
-    const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--mock', '--input', speech, '--output', join(dir, 'ci.wav')], {
-      cwd,
-      columns: 100,
-      rows: 30,
-      env: { CI: 'true' },
-    });
-    runs.push(run);
+    const { run } = chat(100, 30, 'ci', { env: { CI: 'true' } });
     const exit = await run.exited;
     const text = run.output().toString('utf8');
     expect(exit).toEqual({ code: 0, overflow: false });
@@ -105,13 +100,7 @@ describe.skipIf(!available)('hydra-chat on a terminal of any size (a real pty)',
   it('stderr to a file, stdout the terminal: the error lands in the file without escape codes, exit 9, the cursor back', async () => {
     const errors = join(dir, 'errors.txt');
     const url = `ws://127.0.0.1:${await closedPort()}/waves/v1/s2s`;
-    const run = runInPty([process.execPath, 'bin/hydra-chat.js', '--url', url, '--api-key', 'sk_test_geometry', '--input', speech, '--output', join(dir, 'refused.wav')], {
-      cwd,
-      columns: 100,
-      rows: 30,
-      stderrFile: errors,
-    });
-    runs.push(run);
+    const { run } = chat(100, 30, 'refused', { connect: ['--url', url, '--api-key', 'sk_test_geometry'], stderrFile: errors });
     const exit = await run.exited;
     expect(exit).toEqual({ code: 9, overflow: false });
     // The terminal had the live screen, and got its cursor back.
