@@ -188,6 +188,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       stderr: process.stderr,
       json: opts.json === true,
       color: wantsColor(opts.json ? process.stderr : process.stdout, process.env, opts.color),
+      errorColor: wantsColor(process.stderr, process.env, opts.color),
       quiet: opts.quiet === true,
       verbose: opts.verbose === true,
       env: process.env,

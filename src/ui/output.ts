@@ -3,6 +3,7 @@
  * scripts. Everything passes through `redact`, so the API key cannot reach the screen or a pipe.
  */
 import { performance } from 'node:perf_hooks';
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redact } from '../redact.js';
 import { jsonText } from './json-text.js';
@@ -41,9 +42,11 @@ export type OutputOptions = {
   stderr: Writable;
   json: boolean;
   color: boolean;
+  /** Colour on stderr, which has its own terminal or file (default: `color`). */
+  errorColor?: boolean;
   quiet: boolean;
   verbose?: boolean;
-  /** The environment, for TERM=dumb (no live screen). */
+  /** The environment, for TERM=dumb and CI (no live screen). */
   env?: NodeJS.ProcessEnv;
   /** Monotonic clock in ms (tests pass their own). */
   now?: () => number;
@@ -53,15 +56,20 @@ export function createOutput(options: OutputOptions): Output {
   const human = options.json ? options.stderr : options.stdout;
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const dumb = options.env?.TERM === 'dumb';
+  // A CI job's log is a file even when the job runs on a pseudo-terminal: a spinner there is noise.
+  const ci = !['', '0', 'false', undefined].includes(options.env?.CI);
   const now = options.now ?? (() => performance.now());
   const startedAt = now();
+  // Colour is decided for the person's stream; stderr redirected to a file gets none.
+  const errorColor = options.errorColor ?? options.color;
+  const writeErr = (text: string): unknown => options.stderr.write(errorColor ? text : stripVTControlCharacters(text));
   const elapsedMs = (): number => now() - startedAt;
   return {
     elapsedMs,
     chalk,
     jsonMode: options.json,
     stream: human,
-    interactive: !options.json && !options.quiet && !dumb && human.isTTY === true,
+    interactive: !options.json && !options.quiet && !dumb && !ci && human.isTTY === true,
     verbose: options.verbose === true && !options.quiet && !options.json,
     line(text) {
       if (options.quiet || options.json) return;
@@ -80,26 +88,29 @@ export function createOutput(options: OutputOptions): Output {
       const stream = options.json || options.quiet ? options.stderr : human;
       const line = `warning: ${cleanField(text)}`;
       const lines = stream.isTTY === true && stream.columns ? wrapWords(line, stream.columns) : [line];
-      stream.write(redact(chalk.yellow(lines.join('\n'))) + '\n');
+      const out = redact(chalk.yellow(lines.join('\n'))) + '\n';
+      if (stream === human) human.write(out);
+      else writeErr(out);
     },
     warnLine(text) {
-      (options.json || options.quiet ? options.stderr : human).write(redact(text) + '\n');
+      if (options.json || options.quiet) writeErr(redact(text) + '\n');
+      else human.write(redact(text) + '\n');
     },
     error(message, hint) {
       // Messages may carry server text (a close reason, an error message): cleaned like every log line.
       const lines = [chalk.red(`error: ${cleanField(message)}`)];
       if (hint) lines.push(chalk.dim(cleanField(hint)));
-      options.stderr.write(redact(lines.join('\n')) + '\n');
+      writeErr(redact(lines.join('\n')) + '\n');
     },
   };
 }
 
-/** Colour is on for a TTY unless NO_COLOR is set or --no-color was given. */
+/** Colour is on for a TTY unless NO_COLOR is set, --no-color was given or TERM=dumb (it prints escapes as text). */
 export function wantsColor(stream: Writable, env: NodeJS.ProcessEnv, flag: boolean | undefined): boolean {
   if (flag === false) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return stream.isTTY === true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
 /** JSON.stringify replacer: `t` and every `…Ms` / `…_ms` number rounded to 0.1 ms. */

@@ -2,8 +2,8 @@
  * The chat's screen: what the person sees and the keys they press.
  *
  * On a real terminal (Output.interactive): a header, a scrolling log, and under it a live ora
- * status line with level meters and an info line, redrawn ten times a second. Anywhere else
- * (piped, CI, --quiet): one plain line per event, no spinner and no escape codes. Either way the
+ * status line with level meters and an info line, redrawn ten times a second, while the terminal
+ * has room for them. Anywhere else (piped, CI, --quiet, too small): one plain line per event. Either way the
  * state is folded by ui/state.ts and turned into text by ui/render.ts (pure); this module only
  * writes, ticks and reads keys. Raw mode and the cursor are restored on close and on process exit.
  */
@@ -70,6 +70,16 @@ export type View = {
 };
 
 const SHOW_CURSOR = '\x1b[?25h';
+/** The live status line is laid out for at least this many columns. */
+const MIN_COLUMNS = 40;
+/** The two live lines and one line of log. */
+const MIN_ROWS = 3;
+
+/** Whether a terminal has room for the live screen (a size it does not report counts as room). */
+function roomForLiveScreen(stream: Pick<Writable, 'columns'> & { rows?: number }): boolean {
+  const { columns, rows } = stream;
+  return (columns === undefined || columns >= MIN_COLUMNS) && (rows === undefined || rows >= MIN_ROWS);
+}
 
 export function createView(options: ViewOptions): View {
   const { out, header } = options;
@@ -81,20 +91,37 @@ export function createView(options: ViewOptions): View {
   let controls: ViewControls | null = null;
   let detachKeys: (() => void) | null = null;
   let quitting = false;
-  const width = (): number => Math.max(40, (out.stream as Writable).columns ?? 80);
+  const terminal = out.stream as Writable & Partial<Pick<NodeJS.EventEmitter, 'on' | 'off'>>;
+  const width = (): number => Math.max(MIN_COLUMNS, terminal.columns ?? 80);
 
   for (const line of renderHeader(state, chalk)) out.line(line);
 
   const liveText = (): string => `${renderStatus(state, { chalk, now: now(), width: width() })}\n${renderInfo(state, { chalk, width: width() })}`;
   let screen: LiveScreen | null = null;
   let timer: NodeJS.Timeout | null = null;
-  if (startLive) {
-    screen = startLive({ stream: out.stream as Writable & NodeJS.WritableStream, color: chalk.level > 0, text: liveText() });
+  let closed = false;
+  const showLive = (): void => {
+    if (!startLive || screen || closed) return;
+    screen = startLive({ stream: terminal as Writable & NodeJS.WritableStream, color: chalk.level > 0, text: liveText() });
     timer = setInterval(() => {
       if (controls) state = setLevels(state, controls.levels());
       screen?.update(liveText());
     }, options.tickMs ?? 100);
     timer.unref();
+  };
+  const hideLive = (): void => {
+    if (timer) clearInterval(timer);
+    timer = null;
+    screen?.stop();
+    screen = null;
+  };
+  // A terminal too small for the live lines (0×0 under a bare pty, a few columns, one row) gets plain
+  // lines: ora counts a line's rows by dividing by the width, and at 0 columns it clears lines forever.
+  // The size is checked again on every resize, in the same tick as it changes, before ora draws again.
+  const onResize = (): void => (roomForLiveScreen(terminal) ? showLive() : hideLive());
+  if (startLive) {
+    onResize();
+    terminal.on?.('resize', onResize);
   }
 
   const emit = (log: readonly LogEntry[]): void => {
@@ -143,11 +170,12 @@ export function createView(options: ViewOptions): View {
   const close = (): void => {
     if (timer) clearInterval(timer);
     timer = null;
+    closed = true;
+    if (startLive) terminal.off?.('resize', onResize);
     const flushed = flushLog(state);
     state = flushed.state;
     emit(flushed.log);
-    screen?.stop();
-    screen = null;
+    hideLive();
     detachKeys?.();
     detachKeys = null;
   };
