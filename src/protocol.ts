@@ -77,13 +77,17 @@ export function parseFrame(text: string): { frame: Record<string, unknown>; type
  */
 const MAX_FRAME_DEPTH = 128;
 
-/** Whether `value` has objects or arrays nested more than `max` deep; walked without recursion. */
-function nestedPast(value: object, max: number): boolean {
+/**
+ * Whether parsed JSON has objects or arrays nested more than `max` deep; walked without recursion (JSON.parse
+ * reads any depth). `visit` sees each object or array on the way (tools/run.ts drops `__proto__` keys there).
+ */
+export function nestedPast(value: unknown, max: number, visit?: (node: object) => void): boolean {
   const pending: [unknown, number][] = [[value, 1]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [node, depth] = next;
     if (typeof node !== 'object' || node === null) continue;
     if (depth > max) return true;
+    visit?.(node);
     for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
   }
   return false;

@@ -19,10 +19,16 @@ export function replyKey(state: State | null): number | null {
 }
 
 /** When the reply does not come: with an input file the run fails; in live chat it is a warning. */
-export function noReply(ms: number, inputName: string | undefined): { kind: 'error'; error: HydraError } | { kind: 'warning'; note: Note } {
-  const message = `no reply within ${Math.round(ms / 100) / 10} s`;
-  if (inputName !== undefined) return { kind: 'error', error: new HydraError('no-reply', `${message} (the server heard a turn in ${inputName} but did not answer it)`) };
-  return { kind: 'warning', note: { kind: 'warning', code: 'no-reply', message: `${message}; still listening` } };
+export function noReply(ms: number, inputName: string | undefined): ReplyVerdict {
+  return replyVerdict(`no reply within ${Math.round(ms / 100) / 10} s`, 'no-reply', inputName, (name) => `the server heard a turn in ${name} but did not answer it`);
+}
+
+type ReplyVerdict = { kind: 'error'; error: HydraError } | { kind: 'warning'; note: Note };
+
+/** With an input file, `message (detail)` fails the run (exit 19); live, it is a warning and the chat goes on. */
+function replyVerdict(message: string, code: string, inputName: string | undefined, detail: (inputName: string) => string): ReplyVerdict {
+  if (inputName !== undefined) return { kind: 'error', error: new HydraError('no-reply', `${message} (${detail(inputName)})`) };
+  return { kind: 'warning', note: { kind: 'warning', code, message: `${message}; still listening` } };
 }
 
 /**
@@ -42,10 +48,9 @@ export function serverOwes(state: State | null): boolean {
 }
 
 /** A reply that stopped arriving without a close: with an input file the run fails (exit 19); live, a warning. */
-export function stalled(ms: number, inputName: string | undefined): ReturnType<typeof noReply> {
+export function stalled(ms: number, inputName: string | undefined): ReplyVerdict {
   const message = `the reply stopped: nothing from the server for ${Math.round(ms / 100) / 10} s in the middle of a response`;
-  if (inputName !== undefined) return { kind: 'error', error: new HydraError('no-reply', `${message} (turn in ${inputName})`) };
-  return { kind: 'warning', note: { kind: 'warning', code: 'reply-stalled', message: `${message}; still listening` } };
+  return replyVerdict(message, 'reply-stalled', inputName, (name) => `turn in ${name}`);
 }
 
 /** With an input file: the server heard speech start but never its end, long after the file and its trailing silence. */

@@ -11,7 +11,7 @@
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ToolRun, ToolRunner } from '../chat.js';
-import type { Tool } from '../protocol.js';
+import { nestedPast, type Tool } from '../protocol.js';
 import { withoutSecrets, withoutSecretsAtCuts } from '../redact.js';
 import type { LoadedAgent, LoadedTool } from './config.js';
 import { runHandler } from './handler.js';
@@ -68,15 +68,9 @@ function parseArguments(text: string): { ok: true; value: unknown } | { ok: fals
   } catch (error) {
     return { ok: false, problem: `not valid JSON (${messageOf(error)})` };
   }
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_ARGUMENTS_DEPTH) return { ok: false, problem: `nested more than ${MAX_ARGUMENTS_DEPTH} levels deep` };
-    Reflect.deleteProperty(node, '__proto__'); // an own key only: JSON.parse never sets a prototype
-    for (const child of Object.values(node)) pending.push([child, depth + 1]);
-  }
-  return { ok: true, value };
+  // Reflect.deleteProperty removes an own `__proto__` key only: JSON.parse never sets a prototype.
+  const deep = nestedPast(value, MAX_ARGUMENTS_DEPTH, (node) => Reflect.deleteProperty(node, '__proto__'));
+  return deep ? { ok: false, problem: `nested more than ${MAX_ARGUMENTS_DEPTH} levels deep` } : { ok: true, value };
 }
 
 /**
