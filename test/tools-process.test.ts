@@ -43,10 +43,12 @@ function pidFrom(path: string): Promise<number> {
     const watcher = watch(dir);
     const timer = setTimeout(() => (watcher.close(), reject(new Error(`${path} never appeared`))), 20_000);
     const check = (): void => {
-      if (!existsSync(path)) return;
+      // The shell creates the file before `echo` writes to it: wait for the digits (the write is an event too).
+      const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+      if (!/^\d+\n/.test(text)) return;
       watcher.close();
       clearTimeout(timer);
-      const pid = Number(readFileSync(path, 'utf8').trim());
+      const pid = Number(text.trim());
       strays.push(pid);
       resolve(pid);
     };
@@ -123,7 +125,9 @@ describe('command tools run in their own process group', () => {
     const daemon = join(dir, 'late-daemon.pid');
     const script = [
       `setsid sleep 100 & echo $! > ${escaped}`, // holds the tool's stdout: an escapee
-      `setsid sleep 100 >/dev/null 2>&1 & echo $! > ${daemon}`, // closed them: a daemon, left alone
+      // Closed them: a daemon, left alone. It writes its pid itself, once its output is /dev/null (the
+      // parent's `echo $!` could come before the fork applied the redirection, and the scan would see a pipe).
+      `setsid sh -c 'echo $$ > ${daemon}; exec sleep 100' >/dev/null 2>&1 &`,
     ].join('; ');
     const child = spawnGroup('sh', ['-c', script], { cwd: dir });
     child.stdin.end();
